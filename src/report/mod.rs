@@ -1,0 +1,4 @@
+//! Reports.
+
+pub mod diagnostic;
+pub use diagnostic::{Diagnostic, Label, Severity};

@@ -1,0 +1,2 @@
+//! Deserializer
+pub fn is_null(s: &str) -> bool { matches!(s, "" | "~" | "null" | "Null" | "NULL") }
