@@ -1,1 +1,608 @@
-//! Loading.
+//! From paths to a [`Cluster`]: find files, parse them, decode objects.
+//!
+//! Owns file discovery (directories walked recursively, `.gitignore`
+//! honoured, hidden entries skipped), reading (stdin included), dispatch by
+//! `kind`, `List` flattening and typed decoding through k8s-openapi. Problems
+//! with the input become located diagnostics; nothing here panics on input or
+//! stops at the first bad file. It does not judge policies: that is the
+//! rules' job.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::api::networking::v1::NetworkPolicySpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use rayon::prelude::*;
+
+use crate::model::{Cluster, ContainerPort, Labels, Namespace, Origin, Policy, Protocol, Workload};
+use crate::report::{Diagnostic, Severity};
+use crate::source::de::{DeError, NodeDe};
+use crate::source::yaml::{Node, NodeKind, Seg, YamlIssueKind, parse_stream};
+use crate::source::{FileId, SourceFile, Sources, Span};
+
+/// Rule names of the diagnostics the loader itself produces.
+pub mod codes {
+    pub const YAML_SYNTAX: &str = "yaml-syntax";
+    pub const INPUT_LIMIT: &str = "input-limit";
+    pub const DUPLICATE_KEY: &str = "duplicate-key";
+    pub const INVALID_FIELD: &str = "invalid-field";
+    pub const NOT_A_MANIFEST: &str = "not-a-manifest";
+    pub const UNREADABLE_INPUT: &str = "unreadable-input";
+}
+
+/// NetworkPolicy API versions we analyse. Others with the same kind (Calico's
+/// `projectcalico.org/v3`, Cilium's) are different resources and are skipped.
+pub const NETWORK_POLICY_API_VERSIONS: &[&str] =
+    &["networking.k8s.io/v1", "extensions/v1beta1", "networking.k8s.io/v1beta1"];
+
+/// What to read: a file, a directory, or standard input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    Path(PathBuf),
+}
+
+/// Counts for the summary and the verbose log.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub files: usize,
+    pub documents: usize,
+    pub objects: usize,
+    /// Kinds we read past, with how many of each.
+    pub skipped_kinds: BTreeMap<String, usize>,
+    /// Files that could not be read at all.
+    pub unreadable: usize,
+}
+
+/// Everything loading produced.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub sources: Sources,
+    pub cluster: Cluster,
+    pub diagnostics: Vec<Diagnostic>,
+    pub stats: Stats,
+}
+
+/// Is this a file name we read?
+pub fn is_manifest_name(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+/// Expands inputs to a sorted, deduplicated list of files. Directories are
+/// walked recursively; files named explicitly are read whatever their
+/// extension. Paths that cannot be walked come back as errors.
+pub fn discover(inputs: &[Input]) -> (Vec<Input>, Vec<(String, String)>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let mut stdin = false;
+    for input in inputs {
+        match input {
+            Input::Stdin => stdin = true,
+            Input::Path(p) if p.is_dir() => {
+                let walker = ignore::WalkBuilder::new(p)
+                    .hidden(true)
+                    .git_ignore(true)
+                    .git_exclude(true)
+                    .git_global(false)
+                    .require_git(false)
+                    .add_custom_ignore_filename(".netpollintignore")
+                    .follow_links(true)
+                    .build();
+                for entry in walker {
+                    match entry {
+                        Ok(e) => {
+                            if e.file_type().is_some_and(|t| t.is_file())
+                                && is_manifest_name(e.path())
+                            {
+                                files.push(e.into_path());
+                            }
+                        }
+                        Err(err) => errors.push((p.display().to_string(), err.to_string())),
+                    }
+                }
+            }
+            Input::Path(p) => files.push(p.clone()),
+        }
+    }
+    files.sort();
+    files.dedup();
+    let mut out: Vec<Input> = files.into_iter().map(Input::Path).collect();
+    if stdin {
+        out.push(Input::Stdin);
+    }
+    (out, errors)
+}
+
+/// Display form of a path: relative paths stay as given, `./` dropped.
+fn display_path(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
+
+fn read_input(input: &Input) -> Result<(String, Vec<u8>), (String, String)> {
+    match input {
+        Input::Stdin => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map(|_| ("<stdin>".to_string(), buf))
+                .map_err(|e| ("<stdin>".to_string(), e.to_string()))
+        }
+        Input::Path(p) => {
+            std::fs::read(p).map(|b| (display_path(p), b)).map_err(|e| (display_path(p), e.to_string()))
+        }
+    }
+}
+
+/// Objects and diagnostics of one file, before merging.
+#[derive(Default)]
+struct FileResult {
+    namespaces: Vec<Namespace>,
+    workloads: Vec<Workload>,
+    policies: Vec<Policy>,
+    diagnostics: Vec<Diagnostic>,
+    documents: usize,
+    objects: usize,
+    skipped: BTreeMap<String, usize>,
+}
+
+/// Reads and decodes everything. Files are parsed in parallel; the result
+/// does not depend on thread timing.
+pub fn load(inputs: &[Input]) -> Loaded {
+    let (files, walk_errors) = discover(inputs);
+    let mut loaded = Loaded::default();
+    for (path, err) in walk_errors {
+        let id = loaded.sources.add(SourceFile::new(path.clone(), ""));
+        loaded.diagnostics.push(unreadable(id, &err));
+        loaded.stats.unreadable += 1;
+    }
+    let read: Vec<_> = files.par_iter().map(read_input).collect();
+    let mut texts = Vec::new();
+    for r in read {
+        match r {
+            Ok((path, bytes)) => {
+                let (text, bad_utf8) = decode_text(bytes);
+                let id = loaded.sources.add(SourceFile::new(path, text));
+                texts.push((id, bad_utf8));
+            }
+            Err((path, err)) => {
+                let id = loaded.sources.add(SourceFile::new(path, ""));
+                loaded.diagnostics.push(unreadable(id, &err));
+                loaded.stats.unreadable += 1;
+            }
+        }
+    }
+    loaded.stats.files = texts.len();
+    let sources = &loaded.sources;
+    let results: Vec<FileResult> = texts
+        .par_iter()
+        .map(|&(id, bad_utf8)| load_file(id, &sources.get(id).text, bad_utf8))
+        .collect();
+    for r in results {
+        loaded.cluster.namespaces.extend(r.namespaces);
+        loaded.cluster.workloads.extend(r.workloads);
+        loaded.cluster.policies.extend(r.policies);
+        loaded.diagnostics.extend(r.diagnostics);
+        loaded.stats.documents += r.documents;
+        loaded.stats.objects += r.objects;
+        for (k, n) in r.skipped {
+            *loaded.stats.skipped_kinds.entry(k).or_default() += n;
+        }
+    }
+    loaded.cluster.finish();
+    loaded
+}
+
+/// Loads manifests from strings (tests, benchmarks, the fuzzer).
+pub fn load_texts(files: &[(&str, &str)]) -> Loaded {
+    let mut loaded = Loaded::default();
+    for (path, text) in files {
+        let id = loaded.sources.add(SourceFile::new(*path, *text));
+        let r = load_file(id, text, None);
+        loaded.cluster.namespaces.extend(r.namespaces);
+        loaded.cluster.workloads.extend(r.workloads);
+        loaded.cluster.policies.extend(r.policies);
+        loaded.diagnostics.extend(r.diagnostics);
+        loaded.stats.documents += r.documents;
+        loaded.stats.objects += r.objects;
+    }
+    loaded.stats.files = files.len();
+    loaded.cluster.finish();
+    loaded
+}
+
+fn unreadable(id: FileId, err: &str) -> Diagnostic {
+    Diagnostic::new(
+        codes::UNREADABLE_INPUT,
+        Severity::Error,
+        Span::new(id, 0, 0),
+        format!("cannot read this input: {err}"),
+    )
+}
+
+/// Text of a file, and the offset of the first byte that is not UTF-8.
+fn decode_text(bytes: Vec<u8>) -> (String, Option<usize>) {
+    match String::from_utf8(bytes) {
+        Ok(s) => (s, None),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+        }
+    }
+}
+
+fn load_file(id: FileId, text: &str, bad_utf8: Option<usize>) -> FileResult {
+    let mut out = FileResult::default();
+    if let Some(at) = bad_utf8 {
+        out.diagnostics.push(
+            Diagnostic::new(
+                codes::YAML_SYNTAX,
+                Severity::Error,
+                Span::new(id, at, at + 1),
+                "file is not valid UTF-8 (a binary file?); it is skipped",
+            )
+            .label("first invalid byte"),
+        );
+        return out;
+    }
+    if text.as_bytes().contains(&0) {
+        let at = text.as_bytes().iter().position(|&b| b == 0).unwrap_or(0);
+        out.diagnostics.push(
+            Diagnostic::new(
+                codes::YAML_SYNTAX,
+                Severity::Error,
+                Span::new(id, at, at + 1),
+                "file contains a NUL byte (a binary file?); it is skipped",
+            )
+            .label("NUL byte"),
+        );
+        return out;
+    }
+    for doc in parse_stream(id, text) {
+        for issue in doc.issues {
+            let (rule, severity) = match issue.kind {
+                YamlIssueKind::Syntax => (codes::YAML_SYNTAX, Severity::Error),
+                YamlIssueKind::Limit => (codes::INPUT_LIMIT, Severity::Error),
+                YamlIssueKind::DuplicateKey => (codes::DUPLICATE_KEY, Severity::Error),
+            };
+            out.diagnostics.push(Diagnostic::new(rule, severity, issue.span, issue.message));
+        }
+        if let Some(root) = doc.root {
+            out.documents += 1;
+            load_object(root, None, &mut out);
+        }
+    }
+    out
+}
+
+fn scalar<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
+    node.get(key).and_then(Node::as_str)
+}
+
+fn load_object(node: Node, kind_hint: Option<&str>, out: &mut FileResult) {
+    if node.as_map().is_none() {
+        out.diagnostics.push(
+            Diagnostic::new(
+                codes::NOT_A_MANIFEST,
+                Severity::Info,
+                node.span,
+                "this document is not a Kubernetes object (not a mapping); it is skipped",
+            )
+            .label("expected a mapping with `apiVersion` and `kind`"),
+        );
+        return;
+    }
+    let kind = scalar(&node, "kind").or(kind_hint).map(str::to_string);
+    let Some(kind) = kind else {
+        out.diagnostics.push(
+            Diagnostic::new(
+                codes::NOT_A_MANIFEST,
+                Severity::Info,
+                node.span,
+                "this document has no `kind`; it is skipped",
+            )
+            .label("no `kind` here"),
+        );
+        return;
+    };
+    let api_version = scalar(&node, "apiVersion").unwrap_or("").to_string();
+    if kind == "List" || (kind.ends_with("List") && node.get("items").is_some()) {
+        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty()).map(str::to_string);
+        let Some(items) = node.get("items").and_then(Node::as_seq) else {
+            return;
+        };
+        for item in items {
+            load_object(item.clone(), item_kind.as_deref(), out);
+        }
+        return;
+    }
+    let origin = Origin { node, api_version, kind: kind.clone() };
+    match kind.as_str() {
+        "NetworkPolicy" if NETWORK_POLICY_API_VERSIONS.contains(&origin.api_version.as_str()) => {
+            load_policy(origin, out)
+        }
+        "Namespace" => load_namespace(origin, out),
+        "Pod" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+        | "ReplicationController" | "Job" | "CronJob" => load_workload(origin, out),
+        _ => {
+            let key = if origin.api_version.is_empty() {
+                kind
+            } else {
+                format!("{kind} ({})", origin.api_version)
+            };
+            *out.skipped.entry(key).or_default() += 1;
+        }
+    }
+}
+
+/// Path of the node with `span` below `root`, as `spec.ingress[0].ports`.
+fn path_of(root: &Node, span: Span) -> Option<String> {
+    fn walk(node: &Node, span: Span, path: &mut String) -> bool {
+        if node.span == span {
+            return true;
+        }
+        let len = path.len();
+        match &node.kind {
+            NodeKind::Map(entries) => {
+                for (k, v) in entries {
+                    if v.span.start <= span.start && span.end <= v.span.end || k.span == span {
+                        if !path.is_empty() {
+                            path.push('.');
+                        }
+                        path.push_str(k.as_str().unwrap_or("?"));
+                        if k.span == span || walk(v, span, path) {
+                            return true;
+                        }
+                        path.truncate(len);
+                    }
+                }
+            }
+            NodeKind::Seq(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    if v.span.start <= span.start && span.end <= v.span.end {
+                        path.push_str(&format!("[{i}]"));
+                        if walk(v, span, path) {
+                            return true;
+                        }
+                        path.truncate(len);
+                    }
+                }
+            }
+            NodeKind::Scalar(..) => {}
+        }
+        false
+    }
+    let mut path = String::new();
+    walk(root, span, &mut path).then_some(path).filter(|p| !p.is_empty())
+}
+
+/// Decodes a part of an object into a k8s-openapi type. Unknown fields are
+/// reported when `strict` (NetworkPolicy, Namespace metadata); a wrong type
+/// always is, at the node that has it.
+fn decode<'a, T: serde::Deserialize<'a>>(
+    root: &Node,
+    node: &'a Node,
+    what: &str,
+    object: &str,
+    strict: bool,
+    out: &mut FileResult,
+) -> Option<T> {
+    let mut unknown: Vec<Vec<PathSeg>> = Vec::new();
+    let result: Result<T, DeError> = serde_ignored::deserialize(NodeDe(node), |path| {
+        unknown.push(segments(&path));
+    });
+    if strict {
+        for path in unknown {
+            if let Some((key_span, key)) = unknown_key(node, &path) {
+                let field = path_of(root, key_span).unwrap_or(key.clone());
+                out.diagnostics.push(
+                    Diagnostic::new(
+                        codes::INVALID_FIELD,
+                        Severity::Error,
+                        key_span,
+                        format!("unknown field `{field}` in {what}"),
+                    )
+                    .label("not a field of this object")
+                    .help(
+                        "the API server rejects unknown fields or drops them silently; \
+                         check the spelling against the NetworkPolicy reference",
+                    )
+                    .object(object),
+                );
+            }
+        }
+    }
+    match result {
+        Ok(v) => Some(v),
+        Err(err) => {
+            let span = err.span.unwrap_or(node.span);
+            let message = match path_of(root, span) {
+                Some(p) => format!("`{p}`: {}", err.message),
+                None => err.message.clone(),
+            };
+            out.diagnostics.push(
+                Diagnostic::new(codes::INVALID_FIELD, Severity::Error, span, message)
+                    .label("wrong type or value")
+                    .help(format!("the API server rejects this {what}; it is not analysed"))
+                    .object(object),
+            );
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+fn segments(path: &serde_ignored::Path<'_>) -> Vec<PathSeg> {
+    use serde_ignored::Path as P;
+    match path {
+        P::Root => Vec::new(),
+        P::Seq { parent, index } => {
+            let mut v = segments(parent);
+            v.push(PathSeg::Index(*index));
+            v
+        }
+        P::Map { parent, key } => {
+            let mut v = segments(parent);
+            v.push(PathSeg::Key(key.clone()));
+            v
+        }
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+            segments(parent)
+        }
+    }
+}
+
+/// The key node of an ignored field.
+fn unknown_key(node: &Node, path: &[PathSeg]) -> Option<(Span, String)> {
+    let (last, parents) = path.split_last()?;
+    let mut cur = node;
+    for seg in parents {
+        cur = match seg {
+            PathSeg::Key(k) => cur.get(k)?,
+            PathSeg::Index(i) => cur.index(*i)?,
+        };
+    }
+    match last {
+        PathSeg::Key(k) => cur.entry(k).map(|(key, _)| (key.span, k.clone())),
+        PathSeg::Index(_) => None,
+    }
+}
+
+fn meta(origin: &Origin, object: &str, strict: bool, out: &mut FileResult) -> Option<ObjectMeta> {
+    match origin.node.get("metadata") {
+        None => Some(ObjectMeta::default()),
+        Some(m) => decode(&origin.node, m, "metadata", object, strict, out),
+    }
+}
+
+fn load_policy(origin: Origin, out: &mut FileResult) {
+    out.objects += 1;
+    let object = format!(
+        "NetworkPolicy {}/{}",
+        origin.node.at(&["metadata".into(), "namespace".into()]).and_then(Node::as_str).unwrap_or("default"),
+        origin.node.at(&["metadata".into(), "name".into()]).and_then(Node::as_str).unwrap_or("?")
+    );
+    for (k, _) in origin.node.as_map().unwrap_or_default() {
+        let key = k.as_str().unwrap_or("");
+        if !matches!(key, "apiVersion" | "kind" | "metadata" | "spec" | "status") {
+            out.diagnostics.push(
+                Diagnostic::new(
+                    codes::INVALID_FIELD,
+                    Severity::Error,
+                    k.span,
+                    format!("unknown field `{key}` in a NetworkPolicy"),
+                )
+                .label("not a field of NetworkPolicy")
+                .help("top-level fields are `apiVersion`, `kind`, `metadata` and `spec`")
+                .object(object.clone()),
+            );
+        }
+    }
+    let Some(metadata) = meta(&origin, &object, true, out) else { return };
+    let spec = match origin.node.get("spec") {
+        // A policy without spec selects every pod for Ingress and allows nothing.
+        None => NetworkPolicySpec::default(),
+        Some(s) => match decode(&origin.node, s, "NetworkPolicy spec", &object, true, out) {
+            Some(spec) => spec,
+            None => return,
+        },
+    };
+    let name = metadata.name.clone().unwrap_or_default();
+    out.policies.push(Policy::compile(name, metadata.namespace.clone(), spec, origin));
+}
+
+fn load_namespace(origin: Origin, out: &mut FileResult) {
+    out.objects += 1;
+    let name = origin.node.at(&["metadata".into(), "name".into()]).and_then(Node::as_str).unwrap_or("?");
+    let object = format!("Namespace {name}");
+    let Some(metadata) = meta(&origin, &object, false, out) else { return };
+    let Some(name) = metadata.name else { return };
+    let labels: Labels = metadata.labels.unwrap_or_default();
+    out.namespaces.push(Namespace { name, labels, origin: Some(origin) });
+}
+
+/// Path of the pod template in each workload kind.
+fn template_path(kind: &str) -> &'static [Seg<'static>] {
+    match kind {
+        "CronJob" => &[
+            Seg::Key("spec"),
+            Seg::Key("jobTemplate"),
+            Seg::Key("spec"),
+            Seg::Key("template"),
+        ],
+        _ => &[Seg::Key("spec"), Seg::Key("template")],
+    }
+}
+
+fn load_workload(origin: Origin, out: &mut FileResult) {
+    out.objects += 1;
+    let name = origin.node.at(&["metadata".into(), "name".into()]).and_then(Node::as_str).unwrap_or("?");
+    let object = format!("{} {name}", origin.kind);
+    let Some(metadata) = meta(&origin, &object, false, out) else { return };
+    let (mut kind, mut wname) = (origin.kind.clone(), metadata.name.clone().unwrap_or_default());
+    let namespace = metadata.namespace.clone().unwrap_or_else(|| "default".into());
+    let (labels, pod_spec) = if kind == "Pod" {
+        // A pod made by a controller is shown as its controller, as
+        // netpol-analyzer does; static pods (owned by a Node) stay pods.
+        if let Some(owner) = metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|o| o.controller == Some(true) && o.kind != "Node")
+        {
+            kind = owner.kind.clone();
+            wname = owner.name.clone();
+        }
+        let spec = match origin.node.get("spec") {
+            Some(s) => decode(&origin.node, s, "Pod spec", &object, false, out),
+            None => None,
+        };
+        (metadata.labels.clone().unwrap_or_default(), spec)
+    } else {
+        let template = match origin.node.at(template_path(&kind)) {
+            Some(t) => decode::<PodTemplateSpec>(&origin.node, t, "pod template", &object, false, out),
+            None => None,
+        };
+        let Some(template) = template else {
+            // A workload without a template runs no pods we can model.
+            return;
+        };
+        let labels = template.metadata.and_then(|m| m.labels).unwrap_or_default();
+        (labels, template.spec)
+    };
+    let mut ports = Vec::new();
+    let mut host_network = false;
+    if let Some(spec) = pod_spec {
+        host_network = spec.host_network.unwrap_or(false);
+        for c in &spec.containers {
+            for p in c.ports.iter().flatten() {
+                let Ok(port) = u16::try_from(p.container_port) else { continue };
+                let protocol = p.protocol.as_deref().map_or(Some(Protocol::Tcp), Protocol::parse);
+                if let Some(protocol) = protocol {
+                    ports.push(ContainerPort { name: p.name.clone(), port, protocol });
+                }
+            }
+        }
+    }
+    ports.sort();
+    ports.dedup();
+    out.workloads.push(Workload {
+        kind,
+        name: wname,
+        namespace,
+        labels,
+        ports,
+        host_network,
+        origin,
+    });
+}
