@@ -7,6 +7,7 @@
 //! to whom, [`rules`] turn all of it into [`report::Diagnostic`]s, and
 //! [`report`] renders them.
 
+pub mod cli;
 pub mod engine;
 pub mod load;
 pub mod model;

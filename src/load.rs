@@ -560,7 +560,11 @@ fn load_workload(origin: Origin, out: &mut FileResult) {
             .flatten()
             .find(|o| o.controller == Some(true) && o.kind != "Node")
         {
-            kind = owner.kind.clone();
+            // An owner reference without a kind still names the owner;
+            // netpol-analyzer then keeps the kind `Pod`.
+            if !owner.kind.is_empty() {
+                kind = owner.kind.clone();
+            }
             wname = owner.name.clone();
         }
         let spec = match origin.node.get("spec") {

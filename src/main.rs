@@ -1,1 +1,7 @@
-fn main() {}
+//! The `netpol-lint` binary: parses arguments and hands over to the library.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    netpol_lint::cli::main()
+}

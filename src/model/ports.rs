@@ -277,7 +277,10 @@ impl Serialize for PortSet {
             let ranges = self.ranges(protocol);
             (!ranges.is_empty()).then(|| Group {
                 protocol,
-                ranges: ranges.iter().map(|&(from, to)| Range { from, to }).collect(),
+                ranges: ranges
+                    .iter()
+                    .map(|&(from, to)| Range { from, to })
+                    .collect(),
             })
         });
         serializer.collect_seq(groups)
@@ -349,6 +352,7 @@ pub(crate) mod interval {
     }
 
     /// Whether `v` is in canonical form.
+    #[cfg(test)]
     pub(crate) fn is_canonical<T: Point>(v: &[(T, T)]) -> bool {
         v.iter().all(|&(lo, hi)| lo <= hi)
             && v.windows(2)
@@ -508,8 +512,13 @@ mod tests {
             "TCP 10053-10054,UDP 10053"
         );
         assert_eq!(
-            set(&[(Udp, 9090, 9090), (Tcp, 8081, 8081), (Sctp, 7070, 7070), (Tcp, 8080, 8080)])
-                .to_string(),
+            set(&[
+                (Udp, 9090, 9090),
+                (Tcp, 8081, 8081),
+                (Sctp, 7070, 7070),
+                (Tcp, 8080, 8080)
+            ])
+            .to_string(),
             "SCTP 7070,TCP 8080-8081,UDP 9090"
         );
         let all_but_tcp_80 = PortSet::all().difference(&PortSet::single(Tcp, 80));
@@ -519,8 +528,14 @@ mod tests {
         );
         assert_eq!(PortSet::all_of(Udp).to_string(), "UDP 1-65535");
         assert_eq!(
-            set(&[(Tcp, 1, 3), (Tcp, 5, 5), (Tcp, 4, 4), (Tcp, 100, 200), (Tcp, 150, 300)])
-                .to_string(),
+            set(&[
+                (Tcp, 1, 3),
+                (Tcp, 5, 5),
+                (Tcp, 4, 4),
+                (Tcp, 100, 200),
+                (Tcp, 150, 300)
+            ])
+            .to_string(),
             "TCP 1-5,100-300"
         );
     }
@@ -586,9 +601,12 @@ mod tests {
         assert_eq!(difference(&[(0, max)], &[(0, max)]), vec![]);
         assert_eq!(difference(&[(0, max)], &[(max, max)]), vec![(0, max - 1)]);
         assert_eq!(difference(&[(0, max)], &[(0, 0)]), vec![(1, max)]);
-        assert_eq!(difference(&[(0, 9), (20, 29)], &[(5, 24)]), vec![(0, 4), (25, 29)]);
         assert_eq!(
-            difference(&[(0, 100)], &[(10, 19), (30, 39)]),
+            difference(&[(0u16, 9), (20, 29)], &[(5, 24)]),
+            vec![(0, 4), (25, 29)]
+        );
+        assert_eq!(
+            difference(&[(0u16, 100)], &[(10, 19), (30, 39)]),
             vec![(0, 9), (20, 29), (40, 100)]
         );
         assert_eq!(normalize(vec![(5u16, 4), (3, 3), (1, 2)]), vec![(1, 3)]);
@@ -597,6 +615,12 @@ mod tests {
         assert!(is_canonical(&[(1u16, 2), (4, 4)]));
         assert!(is_subset(&[(2u16, 3), (7, 7)], &[(1, 4), (6, 9)]));
         assert!(!is_subset(&[(2u16, 6)], &[(1, 4), (6, 9)]));
+        let big = u128::MAX;
+        assert_eq!(union(&[(0, big - 1)], &[(big, big)]), vec![(0, big)]);
+        assert_eq!(difference(&[(0, big)], &[(1, big)]), vec![(0, 0)]);
+        assert_eq!(intersect(&[(0, big)], &[(big, big)]), vec![(big, big)]);
+        assert!(contains(&[(big, big)], big));
+        assert!(intersects(&[(0, big)], &[(big, big)]));
     }
 
     // ---- property tests ----
@@ -646,7 +670,10 @@ mod tests {
         for p in Protocol::ALL {
             let r = s.ranges(p);
             assert!(is_canonical(r), "{p}: {r:?}");
-            assert!(r.first().is_none_or(|&(lo, _)| lo >= MIN_PORT), "{p}: {r:?}");
+            assert!(
+                r.first().is_none_or(|&(lo, _)| lo >= MIN_PORT),
+                "{p}: {r:?}"
+            );
         }
     }
 
