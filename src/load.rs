@@ -16,6 +16,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicySpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use rayon::prelude::*;
 
+use crate::operators::OperatorTable;
 use crate::model::{Cluster, ContainerPort, Labels, Namespace, Origin, Policy, Protocol, Workload};
 use crate::report::{Diagnostic, Severity};
 use crate::source::de::{DeError, NodeDe};
@@ -151,9 +152,27 @@ struct FileResult {
     skipped: BTreeMap<String, usize>,
 }
 
+/// How to load.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Custom resources whose operators create pods.
+    pub operators: Vec<OperatorTable>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { operators: crate::operators::builtin() }
+    }
+}
+
+/// Reads and decodes everything with the default options.
+pub fn load(inputs: &[Input]) -> Loaded {
+    load_with(inputs, &LoadOptions::default())
+}
+
 /// Reads and decodes everything. Files are parsed in parallel; the result
 /// does not depend on thread timing.
-pub fn load(inputs: &[Input]) -> Loaded {
+pub fn load_with(inputs: &[Input], options: &LoadOptions) -> Loaded {
     let (files, walk_errors) = discover(inputs);
     let mut loaded = Loaded::default();
     for (path, err) in walk_errors {
@@ -181,7 +200,7 @@ pub fn load(inputs: &[Input]) -> Loaded {
     let sources = &loaded.sources;
     let results: Vec<FileResult> = texts
         .par_iter()
-        .map(|&(id, bad_utf8)| load_file(id, &sources.get(id).text, bad_utf8))
+        .map(|&(id, bad_utf8)| load_file(id, &sources.get(id).text, bad_utf8, options))
         .collect();
     for r in results {
         loaded.cluster.namespaces.extend(r.namespaces);
@@ -200,10 +219,11 @@ pub fn load(inputs: &[Input]) -> Loaded {
 
 /// Loads manifests from strings (tests, benchmarks, the fuzzer).
 pub fn load_texts(files: &[(&str, &str)]) -> Loaded {
+    let options = LoadOptions::default();
     let mut loaded = Loaded::default();
     for (path, text) in files {
         let id = loaded.sources.add(SourceFile::new(*path, *text));
-        let r = load_file(id, text, None);
+        let r = load_file(id, text, None, &options);
         loaded.cluster.namespaces.extend(r.namespaces);
         loaded.cluster.workloads.extend(r.workloads);
         loaded.cluster.policies.extend(r.policies);
@@ -236,7 +256,7 @@ fn decode_text(bytes: Vec<u8>) -> (String, Option<usize>) {
     }
 }
 
-fn load_file(id: FileId, text: &str, bad_utf8: Option<usize>) -> FileResult {
+fn load_file(id: FileId, text: &str, bad_utf8: Option<usize>, options: &LoadOptions) -> FileResult {
     let mut out = FileResult::default();
     if let Some(at) = bad_utf8 {
         out.diagnostics.push(
@@ -274,7 +294,7 @@ fn load_file(id: FileId, text: &str, bad_utf8: Option<usize>) -> FileResult {
         }
         if let Some(root) = doc.root {
             out.documents += 1;
-            load_object(root, None, &mut out);
+            load_object(root, None, options, &mut out);
         }
     }
     out
@@ -284,7 +304,7 @@ fn scalar<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
     node.get(key).and_then(Node::as_str)
 }
 
-fn load_object(node: Node, kind_hint: Option<&str>, out: &mut FileResult) {
+fn load_object(node: Node, kind_hint: Option<&str>, options: &LoadOptions, out: &mut FileResult) {
     if node.as_map().is_none() {
         out.diagnostics.push(
             Diagnostic::new(
@@ -317,7 +337,7 @@ fn load_object(node: Node, kind_hint: Option<&str>, out: &mut FileResult) {
             return;
         };
         for item in items {
-            load_object(item.clone(), item_kind.as_deref(), out);
+            load_object(item.clone(), item_kind.as_deref(), options, out);
         }
         return;
     }
@@ -329,6 +349,9 @@ fn load_object(node: Node, kind_hint: Option<&str>, out: &mut FileResult) {
         "Namespace" => load_namespace(origin, out),
         "Pod" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
         | "ReplicationController" | "Job" | "CronJob" => load_workload(origin, out),
+        _ if options.operators.iter().any(|t| t.matches(&origin.api_version, &kind)) => {
+            load_custom_resource(origin, options, out)
+        }
         _ => {
             let key = if origin.api_version.is_empty() {
                 kind
@@ -529,6 +552,30 @@ fn load_namespace(origin: Origin, out: &mut FileResult) {
     let Some(name) = metadata.name else { return };
     let labels: Labels = metadata.labels.unwrap_or_default();
     out.namespaces.push(Namespace { name, labels, origin: Some(origin) });
+}
+
+/// A custom resource whose operator creates pods: add the workloads its
+/// table lists, pointing at the resource itself.
+fn load_custom_resource(origin: Origin, options: &LoadOptions, out: &mut FileResult) {
+    out.objects += 1;
+    let name = origin.node.at(&["metadata".into(), "name".into()]).and_then(Node::as_str).unwrap_or("?");
+    let object = format!("{} {name}", origin.kind);
+    let Some(metadata) = meta(&origin, &object, false, out) else { return };
+    let Some(name) = metadata.name else { return };
+    let namespace = metadata.namespace.unwrap_or_else(|| "default".into());
+    for table in options.operators.iter().filter(|t| t.matches(&origin.api_version, &origin.kind)) {
+        for w in table.expand(&name, &namespace) {
+            out.workloads.push(Workload {
+                kind: w.kind,
+                name: w.name,
+                namespace: namespace.clone(),
+                labels: w.labels,
+                ports: w.ports,
+                host_network: false,
+                origin: origin.clone(),
+            });
+        }
+    }
 }
 
 /// Path of the pod template in each workload kind.

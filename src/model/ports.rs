@@ -75,6 +75,9 @@ pub const MIN_PORT: u16 = 1;
 /// Highest port.
 pub const MAX_PORT: u16 = u16::MAX;
 
+/// An inclusive port interval `(lo, hi)`.
+type PortRange = (u16, u16);
+
 /// Order in which netpol-analyzer prints protocols (alphabetical).
 const PRINT_ORDER: [Protocol; 3] = [Protocol::Sctp, Protocol::Tcp, Protocol::Udp];
 
@@ -243,11 +246,7 @@ impl PortSet {
     }
 
     /// Applies a per-protocol interval operation.
-    fn zip_with(
-        &self,
-        other: &Self,
-        op: fn(&[(u16, u16)], &[(u16, u16)]) -> Vec<(u16, u16)>,
-    ) -> Self {
+    fn zip_with(&self, other: &Self, op: fn(&[PortRange], &[PortRange]) -> Vec<PortRange>) -> Self {
         PortSet {
             by_proto: std::array::from_fn(|i| op(&self.by_proto[i], &other.by_proto[i])),
         }
@@ -584,7 +583,10 @@ mod tests {
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(
             json,
-            r#"[{"protocol":"TCP","ranges":[{"from":80,"to":80},{"from":8080,"to":8081}]},{"protocol":"UDP","ranges":[{"from":53,"to":53}]}]"#
+            concat!(
+                r#"[{"protocol":"TCP","ranges":[{"from":80,"to":80},{"from":8080,"to":8081}]},"#,
+                r#"{"protocol":"UDP","ranges":[{"from":53,"to":53}]}]"#
+            )
         );
         assert_eq!(serde_json::to_string(&PortSet::empty()).unwrap(), "[]");
         let all = serde_json::to_value(PortSet::all()).unwrap();
