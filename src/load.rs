@@ -38,6 +38,9 @@ pub mod codes {
 pub const NETWORK_POLICY_API_VERSIONS: &[&str] =
     &["networking.k8s.io/v1", "extensions/v1beta1", "networking.k8s.io/v1beta1"];
 
+/// Largest file read; bigger ones are reported and skipped.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// What to read: a file, a directory, or standard input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -135,7 +138,16 @@ fn read_input(input: &Input) -> Result<(String, Vec<u8>), (String, String)> {
                 .map_err(|e| ("<stdin>".to_string(), e.to_string()))
         }
         Input::Path(p) => {
-            std::fs::read(p).map(|b| (display_path(p), b)).map_err(|e| (display_path(p), e.to_string()))
+            let name = display_path(p);
+            // Refuse huge files before reading them into memory.
+            match std::fs::metadata(p) {
+                Ok(m) if m.len() > MAX_FILE_BYTES => {
+                    return Err((name, format!("{} bytes is over the {MAX_FILE_BYTES}-byte limit", m.len())));
+                }
+                Err(e) => return Err((name, e.to_string())),
+                Ok(_) => {}
+            }
+            std::fs::read(p).map(|b| (name.clone(), b)).map_err(|e| (name, e.to_string()))
         }
     }
 }
@@ -342,8 +354,27 @@ fn load_object(node: Node, kind_hint: Option<&str>, options: &LoadOptions, out: 
         return;
     }
     let origin = Origin { node, api_version, kind: kind.clone() };
+    if kind == "NetworkPolicy" && is_misversioned_policy(&origin.api_version, kind_hint.is_some()) {
+        let span = origin.node.get("apiVersion").map_or(origin.node.span, |n| n.span);
+        let written = if origin.api_version.is_empty() { "none" } else { &origin.api_version };
+        out.diagnostics.push(
+            Diagnostic::new(
+                codes::INVALID_FIELD,
+                Severity::Error,
+                span,
+                format!("unknown `apiVersion` for a NetworkPolicy: {written}"),
+            )
+            .label("not a served NetworkPolicy version")
+            .help("use `apiVersion: networking.k8s.io/v1`")
+            .object(format!("NetworkPolicy {}", object_name(&origin.node))),
+        );
+        return;
+    }
     match kind.as_str() {
-        "NetworkPolicy" if NETWORK_POLICY_API_VERSIONS.contains(&origin.api_version.as_str()) => {
+        "NetworkPolicy"
+            if origin.api_version.is_empty()
+                || NETWORK_POLICY_API_VERSIONS.contains(&origin.api_version.as_str()) =>
+        {
             load_policy(origin, out)
         }
         "Namespace" => load_namespace(origin, out),
@@ -361,6 +392,24 @@ fn load_object(node: Node, kind_hint: Option<&str>, options: &LoadOptions, out: 
             *out.skipped.entry(key).or_default() += 1;
         }
     }
+}
+
+/// A NetworkPolicy under the Kubernetes API groups but an unknown version,
+/// or with no `apiVersion` at all outside a list. Other groups (Calico's
+/// `projectcalico.org/v3`, ...) are different resources and are skipped.
+fn is_misversioned_policy(api_version: &str, in_list: bool) -> bool {
+    if api_version.is_empty() {
+        return !in_list;
+    }
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    matches!(group, "networking.k8s.io" | "extensions" | "")
+        && !NETWORK_POLICY_API_VERSIONS.contains(&api_version)
+}
+
+/// `namespace/name` of an object as written, for messages.
+fn object_name(node: &Node) -> String {
+    let field = |k: &str| node.at(&["metadata".into(), Seg::Key(k)]).and_then(Node::as_str);
+    format!("{}/{}", field("namespace").unwrap_or("default"), field("name").unwrap_or("?"))
 }
 
 /// Path of the node with `span` below `root`, as `spec.ingress[0].ports`.
@@ -656,4 +705,99 @@ fn load_workload(origin: Origin, out: &mut FileResult) {
         host_network,
         origin,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Loaded {
+        load_texts(&[("t.yaml", text)])
+    }
+
+    fn at(l: &Loaded, d: &Diagnostic) -> (u32, u32) {
+        let (s, _) = l.sources.range(d.primary.span);
+        (s.line, s.column)
+    }
+
+    const NP: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: a\n  namespace: x\nspec:\n  podSelector: {}\n";
+
+    #[test]
+    fn bom_and_crlf_are_accepted_with_right_positions() {
+        let text = format!("\u{feff}{}", NP.replace('\n', "\r\n")) + "  ingres: []\r\n";
+        let l = one(&text);
+        assert_eq!(l.cluster.policies.len(), 1);
+        assert_eq!(l.diagnostics.len(), 1, "{:?}", l.diagnostics);
+        assert_eq!(l.diagnostics[0].rule, codes::INVALID_FIELD);
+        assert_eq!(at(&l, &l.diagnostics[0]), (8, 3));
+    }
+
+    #[test]
+    fn typed_lists_infer_item_kinds_and_json_works() {
+        let text = r#"{"apiVersion":"v1","kind":"PodList","items":[{"metadata":{"name":"p","namespace":"n","labels":{"a":"b"}},"spec":{"containers":[{"name":"c","ports":[{"name":"http","containerPort":80}]}]}}]}"#;
+        let l = load_texts(&[("pods.json", text)]);
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let w = &l.cluster.workloads[0];
+        assert_eq!(w.display_name(), "n/p[Pod]");
+        assert_eq!(w.ports[0].name.as_deref(), Some("http"));
+        assert_eq!(l.cluster.namespace("n").unwrap().labels["kubernetes.io/metadata.name"], "n");
+    }
+
+    #[test]
+    fn controlled_pods_show_as_their_owner_and_static_pods_stay_pods() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-abc\n  ownerReferences:\n  - {kind: ReplicaSet, name: web-1, controller: true}\nspec: {containers: [{name: c}]}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd-node\n  namespace: kube-system\n  ownerReferences:\n  - {kind: Node, name: node, controller: true}\nspec: {containers: [{name: c}], hostNetwork: true}\n";
+        let l = one(text);
+        let names: Vec<_> = l.cluster.workloads.iter().map(|w| w.display_name()).collect();
+        assert_eq!(names, ["default/web-1[ReplicaSet]", "kube-system/etcd-node[Pod]"]);
+        assert!(l.cluster.workloads[1].host_network);
+    }
+
+    #[test]
+    fn cronjob_template_labels() {
+        let text = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c, namespace: j}\nspec:\n  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n      template:\n        metadata: {labels: {app: backup}}\n        spec: {containers: [{name: c}]}\n";
+        let l = one(text);
+        assert_eq!(l.cluster.workloads[0].labels["app"], "backup");
+    }
+
+    #[test]
+    fn wrong_types_and_shapes_are_located() {
+        let l = one(&format!("{NP}  ingress:\n  - ports:\n    - port: 99999999999\n"));
+        assert_eq!(l.diagnostics.len(), 1);
+        assert_eq!(at(&l, &l.diagnostics[0]), (10, 13));
+        assert!(l.diagnostics[0].message.contains("spec.ingress[0].ports[0].port"), "{}", l.diagnostics[0].message);
+        let l = one("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: \"x\"\nspec: 42\n");
+        assert_eq!(l.diagnostics[0].rule, codes::INVALID_FIELD);
+        assert_eq!(at(&l, &l.diagnostics[0]), (3, 11));
+        let l = one("- a\n- b\n");
+        assert_eq!(l.diagnostics[0].rule, codes::NOT_A_MANIFEST);
+    }
+
+    #[test]
+    fn unknown_policy_versions_are_reported_and_other_groups_skipped() {
+        let l = one(&NP.replace("networking.k8s.io/v1", "networking.k8s.io/v2"));
+        assert_eq!(l.diagnostics[0].rule, codes::INVALID_FIELD);
+        assert_eq!(at(&l, &l.diagnostics[0]), (1, 13));
+        let l = one(&NP.replace("networking.k8s.io/v1", "projectcalico.org/v3"));
+        assert!(l.diagnostics.is_empty());
+        assert!(l.cluster.policies.is_empty());
+        let l = one(&NP.replace("networking.k8s.io/v1", "extensions/v1beta1"));
+        assert_eq!(l.cluster.policies.len(), 1);
+    }
+
+    #[test]
+    fn binary_and_duplicate_keys() {
+        let l = one("a: 1\0\n");
+        assert_eq!(l.diagnostics[0].rule, codes::YAML_SYNTAX);
+        let l = one(&format!("{NP}  podSelector: {{}}\n"));
+        assert_eq!(l.diagnostics[0].rule, codes::DUPLICATE_KEY);
+        assert_eq!(at(&l, &l.diagnostics[0]), (8, 3));
+    }
+
+    #[test]
+    fn operator_resources_imply_pods() {
+        let l = one("apiVersion: app.redislabs.com/v1\nkind: RedisEnterpriseCluster\nmetadata: {name: rec, namespace: redis}\nspec: {nodes: 3}\n");
+        let w = &l.cluster.workloads[0];
+        assert_eq!(w.display_name(), "redis/rec[StatefulSet]");
+        assert_eq!(w.labels["redis.io/role"], "node");
+    }
 }
