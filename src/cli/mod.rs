@@ -3,7 +3,10 @@
 //! Findings go to stdout, logs to stderr. Exit codes: 0 clean, 1 findings
 //! (or a denied `query`), 2 the tool could not run.
 
+pub mod check;
+pub mod query;
 pub mod reach;
+pub mod requirements;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -41,8 +44,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Lint manifests: report mistakes in NetworkPolicies, each at its line.
+    Check(check::CheckArgs),
     /// Print the connectivity map of every workload.
     Reach(reach::ReachArgs),
+    /// Explain one flow: allowed or denied, and by which policies and rules.
+    Query(query::QueryArgs),
+    /// Requirements files: print their schema or a bundled profile.
+    Requirements(requirements::RequirementsArgs),
 }
 
 /// Paths from the command line: `-` is stdin, none is the current directory.
@@ -68,7 +77,10 @@ pub fn emit(text: &str) -> std::io::Result<()> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match &cli.command {
+        Command::Check(args) => check::run(&cli, args),
         Command::Reach(args) => reach::run(&cli, args),
+        Command::Query(args) => query::run(&cli, args),
+        Command::Requirements(args) => requirements::run(&cli, args),
     };
     ExitCode::from(code)
 }

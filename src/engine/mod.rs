@@ -24,7 +24,7 @@ use crate::model::ip::{Family, IpSet};
 use crate::model::policy::Direction;
 use crate::model::{
     Cluster, ContainerPort, Labels, NamespaceSel, Peer, Policy, PolicyRule, PortSet, PortSpec,
-    Selector,
+    Protocol, Selector,
 };
 
 /// A reference to one rule: `policies[policy].{ingress,egress}[rule]`.
@@ -49,7 +49,11 @@ pub struct PodView<'a> {
 pub enum Peerish<'a> {
     Pod(PodView<'a>),
     /// An external address range (one partition piece), one family.
-    Ip { family: Family, lo: u128, hi: u128 },
+    Ip {
+        family: Family,
+        lo: u128,
+        hi: u128,
+    },
 }
 
 /// What one side of a flow says.
@@ -60,6 +64,10 @@ pub struct SideVerdict {
     /// Rules whose peers match the other end and whose ports allow something
     /// of what was asked.
     pub allowing: Vec<RuleRef>,
+    /// Every rule whose peers match the other end, with the ports it allows
+    /// towards the destination (empty when its ports resolve to nothing,
+    /// e.g. a named port the destination does not define).
+    pub matching: Vec<(RuleRef, PortSet)>,
     /// The ports allowed on this side (everything when not isolated).
     pub ports: PortSet,
 }
@@ -67,6 +75,15 @@ pub struct SideVerdict {
 impl SideVerdict {
     pub fn isolated(&self) -> bool {
         !self.selecting.is_empty()
+    }
+
+    /// The rules that allow one port of one protocol.
+    pub fn allowing_port(&self, protocol: Protocol, port: u16) -> Vec<RuleRef> {
+        self.matching
+            .iter()
+            .filter(|(_, p)| p.contains(protocol, port))
+            .map(|(r, _)| *r)
+            .collect()
     }
 }
 
@@ -104,8 +121,12 @@ fn dir_index(d: Direction) -> usize {
 
 impl<'c> Engine<'c> {
     pub fn new(cluster: &'c Cluster) -> Self {
-        let ns_index: HashMap<&str, usize> =
-            cluster.namespaces.iter().enumerate().map(|(i, n)| (n.name.as_str(), i)).collect();
+        let ns_index: HashMap<&str, usize> = cluster
+            .namespaces
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
         let mut class_of: HashMap<(usize, &Labels, &[ContainerPort]), usize> = HashMap::new();
         let mut classes: Vec<PodClass> = Vec::new();
         let mut workload_class = Vec::with_capacity(cluster.workloads.len());
@@ -142,7 +163,10 @@ impl<'c> Engine<'c> {
             .iter()
             .map(|p| engine.classes_matching(engine.ns_of(&p.namespace), &p.selector))
             .collect();
-        let mut isolating = [vec![Vec::new(); engine.classes.len()], vec![Vec::new(); engine.classes.len()]];
+        let mut isolating = [
+            vec![Vec::new(); engine.classes.len()],
+            vec![Vec::new(); engine.classes.len()],
+        ];
         for (pi, p) in cluster.policies.iter().enumerate() {
             for dir in [Direction::Ingress, Direction::Egress] {
                 if p.affects(dir) {
@@ -167,7 +191,11 @@ impl<'c> Engine<'c> {
 
     fn classes_matching(&self, ns: Option<usize>, sel: &Selector) -> Vec<usize> {
         let Some(ns) = ns else { return Vec::new() };
-        self.ns_classes[ns].iter().copied().filter(|&c| sel.matches(&self.classes[c].labels)).collect()
+        self.ns_classes[ns]
+            .iter()
+            .copied()
+            .filter(|&c| sel.matches(&self.classes[c].labels))
+            .collect()
     }
 
     /// Namespaces (indices) a peer's namespace part selects.
@@ -203,7 +231,12 @@ impl<'c> Engine<'c> {
     pub fn class_view(&self, class: usize) -> PodView<'_> {
         let c = &self.classes[class];
         let ns = &self.cluster.namespaces[c.namespace];
-        PodView { namespace: &ns.name, namespace_labels: &ns.labels, labels: &c.labels, ports: &c.ports }
+        PodView {
+            namespace: &ns.name,
+            namespace_labels: &ns.labels,
+            labels: &c.labels,
+            ports: &c.ports,
+        }
     }
 
     /// Evaluates one side of a flow for any pod. `subject` is the pod whose
@@ -211,10 +244,19 @@ impl<'c> Engine<'c> {
     /// `other` is the far end; `dst_ports` are the destination pod's
     /// container ports (for named ports; empty when the destination is an
     /// external address).
-    pub fn side(&self, dir: Direction, subject: PodView<'_>, other: Peerish<'_>, dst_ports: &[ContainerPort]) -> SideVerdict {
+    pub fn side(
+        &self,
+        dir: Direction,
+        subject: PodView<'_>,
+        other: Peerish<'_>,
+        dst_ports: &[ContainerPort],
+    ) -> SideVerdict {
         let mut verdict = SideVerdict::default();
         for (pi, p) in self.cluster.policies.iter().enumerate() {
-            if p.namespace != subject.namespace || !p.affects(dir) || !p.selector.matches(subject.labels) {
+            if p.namespace != subject.namespace
+                || !p.affects(dir)
+                || !p.selector.matches(subject.labels)
+            {
                 continue;
             }
             verdict.selecting.push(pi);
@@ -222,11 +264,17 @@ impl<'c> Engine<'c> {
                 if !rule_peers_match(p, rule, other) {
                     continue;
                 }
+                let r = RuleRef {
+                    policy: pi,
+                    direction: dir,
+                    rule: ri,
+                };
                 let ports = rule_ports(rule, dst_ports);
                 if !ports.is_empty() {
                     verdict.ports.union_with(&ports);
-                    verdict.allowing.push(RuleRef { policy: pi, direction: dir, rule: ri });
+                    verdict.allowing.push(r);
                 }
+                verdict.matching.push((r, ports));
             }
         }
         if verdict.selecting.is_empty() {
@@ -252,7 +300,11 @@ impl<'c> Engine<'c> {
         let all = PortSet::all();
         let e = egress.as_ref().map_or(&all, |v| &v.ports);
         let i = ingress.as_ref().map_or(&all, |v| &v.ports);
-        Flow { allowed: e.intersect(i), egress, ingress }
+        Flow {
+            allowed: e.intersect(i),
+            egress,
+            ingress,
+        }
     }
 }
 
@@ -295,7 +347,9 @@ pub fn peer_matches(policy: &Policy, peer: &Peer, other: Peerish<'_>) -> bool {
 
 /// Ports a rule allows towards a destination with these container ports.
 pub fn rule_ports(rule: &PolicyRule, dst_ports: &[ContainerPort]) -> PortSet {
-    let Some(specs) = &rule.ports else { return PortSet::all() };
+    let Some(specs) = &rule.ports else {
+        return PortSet::all();
+    };
     let mut set = PortSet::empty();
     for spec in specs {
         match spec {

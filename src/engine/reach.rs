@@ -35,7 +35,7 @@ pub struct Line {
     pub src: String,
     pub dst: String,
     pub conn: String,
-    #[serde(skip)]
+    /// The same connections, structured (see [`PortSet`]'s JSON form).
     pub ports: PortSet,
 }
 
@@ -50,13 +50,20 @@ struct RuleTargets<'a> {
 impl<'c> Engine<'c> {
     fn rule_targets(&self) -> [Vec<Vec<RuleTargets<'c>>>; 2] {
         let mut out: [Vec<Vec<RuleTargets<'c>>>; 2] = [Vec::new(), Vec::new()];
-        for (d, dir) in [Direction::Ingress, Direction::Egress].into_iter().enumerate() {
+        for (d, dir) in [Direction::Ingress, Direction::Egress]
+            .into_iter()
+            .enumerate()
+        {
             for p in &self.cluster.policies {
                 let rules = p
                     .rules(dir)
                     .iter()
                     .map(|rule| match &rule.peers {
-                        None => RuleTargets { rule, classes: None, ips: Vec::new() },
+                        None => RuleTargets {
+                            rule,
+                            classes: None,
+                            ips: Vec::new(),
+                        },
                         Some(peers) => {
                             let mut classes = Vec::new();
                             let mut ips = Vec::new();
@@ -68,7 +75,11 @@ impl<'c> Engine<'c> {
                             }
                             classes.sort_unstable();
                             classes.dedup();
-                            RuleTargets { rule, classes: Some(classes), ips }
+                            RuleTargets {
+                                rule,
+                                classes: Some(classes),
+                                ips,
+                            }
                         }
                     })
                     .collect();
@@ -119,13 +130,29 @@ impl<'c> Engine<'c> {
         let mut cidrs: Vec<Cidr> = Vec::new();
         for p in &self.cluster.policies {
             let rules = match dir {
-                Direction::Ingress => p.spec.ingress.iter().flatten().filter_map(|r| r.from.as_ref()).collect::<Vec<_>>(),
-                Direction::Egress => p.spec.egress.iter().flatten().filter_map(|r| r.to.as_ref()).collect(),
+                Direction::Ingress => p
+                    .spec
+                    .ingress
+                    .iter()
+                    .flatten()
+                    .filter_map(|r| r.from.as_ref())
+                    .collect::<Vec<_>>(),
+                Direction::Egress => p
+                    .spec
+                    .egress
+                    .iter()
+                    .flatten()
+                    .filter_map(|r| r.to.as_ref())
+                    .collect(),
             };
             for peers in rules {
                 for block in peers.iter().filter_map(|peer| peer.ip_block.as_ref()) {
                     let parsed = std::iter::once(&block.cidr).chain(block.except.iter().flatten());
-                    cidrs.extend(parsed.filter_map(|c| Cidr::parse(c).ok()).map(|c| c.network()));
+                    cidrs.extend(
+                        parsed
+                            .filter_map(|c| Cidr::parse(c).ok())
+                            .map(|c| c.network()),
+                    );
                 }
             }
         }
@@ -135,8 +162,16 @@ impl<'c> Engine<'c> {
             if family == Family::V6 && !any_v6 {
                 continue;
             }
-            let of_family: Vec<Cidr> = cidrs.iter().filter(|c| c.family == family).cloned().collect();
-            out.extend(partition(family, &of_family).into_iter().map(|(lo, hi)| (family, lo, hi)));
+            let of_family: Vec<Cidr> = cidrs
+                .iter()
+                .filter(|c| c.family == family)
+                .cloned()
+                .collect();
+            out.extend(
+                partition(family, &of_family)
+                    .into_iter()
+                    .map(|(lo, hi)| (family, lo, hi)),
+            );
         }
         out
     }
@@ -160,7 +195,9 @@ impl<'c> Engine<'c> {
         for &pi in isolating {
             for t in &targets[pi] {
                 let hit = t.classes.is_none()
-                    || t.ips.iter().any(|s| s.family() == family && range.is_subset(s));
+                    || t.ips
+                        .iter()
+                        .any(|s| s.family() == family && range.is_subset(s));
                 if hit {
                     let dst_ports = if dir == Direction::Ingress {
                         self.classes[class].ports.as_slice()
@@ -200,7 +237,11 @@ impl<'c> Engine<'c> {
         for a in 0..n {
             let mut candidates: Vec<usize> = match &egress[a] {
                 Some(m) => m.keys().copied().collect(),
-                None => open_ingress.iter().chain(&admitted_by[a]).copied().collect(),
+                None => open_ingress
+                    .iter()
+                    .chain(&admitted_by[a])
+                    .copied()
+                    .collect(),
             };
             candidates.sort_unstable();
             candidates.dedup();
@@ -228,7 +269,10 @@ impl<'c> Engine<'c> {
                 }
             }
         }
-        for (dir, tg) in [(Direction::Egress, eg_targets), (Direction::Ingress, in_targets)] {
+        for (dir, tg) in [
+            (Direction::Egress, eg_targets),
+            (Direction::Ingress, in_targets),
+        ] {
             for piece in self.ip_pieces(dir) {
                 let (family, lo, hi) = piece;
                 let ext = graph.add_node(Endpoint::External { family, lo, hi });
@@ -251,11 +295,18 @@ impl<'c> Engine<'c> {
 }
 
 fn mentions_v6(p: &crate::model::Policy) -> bool {
-    let ingress = p.spec.ingress.iter().flatten().filter_map(|r| r.from.as_ref());
+    let ingress = p
+        .spec
+        .ingress
+        .iter()
+        .flatten()
+        .filter_map(|r| r.from.as_ref());
     let egress = p.spec.egress.iter().flatten().filter_map(|r| r.to.as_ref());
-    ingress.chain(egress).flatten().filter_map(|peer| peer.ip_block.as_ref()).any(|b| {
-        Cidr::parse(&b.cidr).is_ok_and(|c| c.family == Family::V6)
-    })
+    ingress
+        .chain(egress)
+        .flatten()
+        .filter_map(|peer| peer.ip_block.as_ref())
+        .any(|b| Cidr::parse(&b.cidr).is_ok_and(|c| c.family == Family::V6))
 }
 
 impl Connectivity {

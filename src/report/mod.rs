@@ -1,4 +1,223 @@
-//! Reports.
+//! Reports: findings as data, and the renderers that turn them into text.
+//!
+//! Owns the order of findings, the resolution of spans into file, line and
+//! column (one place, [`locate`], that every format uses), the summary
+//! counts, and one module per output format. A renderer takes the sorted
+//! findings, the sources and the summary and returns text; it does not
+//! decide what is a finding, read configuration or choose the exit code.
+//! A new format is a new module plus one arm in [`render`].
 
 pub mod diagnostic;
+pub mod human;
+pub mod json;
+pub mod short;
+
 pub use diagnostic::{Diagnostic, Label, Severity};
+
+use crate::source::{Sources, Span};
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Annotated YAML snippets for a person at a terminal.
+    Human,
+    /// One `path:line:col: severity[rule]: message` line per finding.
+    Short,
+    /// One JSON document; the fields are a documented contract.
+    Json,
+}
+
+/// How a renderer draws; only the human format uses these today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// ANSI colours.
+    pub color: bool,
+    /// Width that text wraps at, in columns.
+    pub width: usize,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            color: false,
+            width: 100,
+        }
+    }
+}
+
+/// Counts shown at the end of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub objects: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+impl Summary {
+    /// Counts `diags` by severity.
+    pub fn new(files: usize, objects: usize, diags: &[Diagnostic]) -> Self {
+        let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
+        Summary {
+            files,
+            objects,
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+        }
+    }
+
+    /// `2 files, 5 objects: 1 error, 3 warnings, 0 infos`.
+    pub fn line(&self) -> String {
+        fn n(count: usize, one: &str, many: &str) -> String {
+            format!("{count} {}", if count == 1 { one } else { many })
+        }
+        format!(
+            "{}, {}: {}, {}, {}",
+            n(self.files, "file", "files"),
+            n(self.objects, "object", "objects"),
+            n(self.errors, "error", "errors"),
+            n(self.warnings, "warning", "warnings"),
+            n(self.infos, "info", "infos"),
+        )
+    }
+}
+
+/// Where a span is, as every format shows it: the file's display path and
+/// 1-based start and end positions (columns count characters).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location<'a> {
+    pub file: &'a str,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
+/// Resolves a span; the only place that turns spans into positions.
+pub fn locate(sources: &Sources, span: Span) -> Location<'_> {
+    let (start, end) = sources.range(span);
+    Location {
+        file: &sources.get(span.file).path,
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+    }
+}
+
+/// Puts findings in report order: file path, line, column, rule, message,
+/// then the rest of the primary span so that the order never depends on
+/// the order rules ran in.
+pub fn sort(diags: &mut [Diagnostic], sources: &Sources) {
+    diags.sort_by(|a, b| {
+        let (la, lb) = (
+            locate(sources, a.primary.span),
+            locate(sources, b.primary.span),
+        );
+        (
+            la.file,
+            la.line,
+            la.column,
+            a.rule,
+            &a.message,
+            la.end_line,
+            la.end_column,
+        )
+            .cmp(&(
+                lb.file,
+                lb.line,
+                lb.column,
+                b.rule,
+                &b.message,
+                lb.end_line,
+                lb.end_column,
+            ))
+    });
+}
+
+/// Renders sorted findings in `format`.
+pub fn render(
+    format: Format,
+    diags: &[Diagnostic],
+    sources: &Sources,
+    summary: &Summary,
+    opts: &RenderOptions,
+) -> String {
+    match format {
+        Format::Human => human::render(diags, sources, summary, opts),
+        Format::Short => short::render(diags, sources, summary, opts),
+        Format::Json => json::render(diags, sources, summary, opts),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn two_files() -> Sources {
+        let mut sources = Sources::default();
+        sources.add(SourceFile::new("b.yaml", "a: 1\nb: 2\n"));
+        sources.add(SourceFile::new("a.yaml", "x: 1\ny: 2\n"));
+        sources
+    }
+
+    #[test]
+    fn sort_orders_by_path_then_position_then_rule() {
+        let sources = two_files();
+        let (b, a) = (crate::source::FileId(0), crate::source::FileId(1));
+        let d = |rule, file, start| {
+            Diagnostic::new(
+                rule,
+                Severity::Warning,
+                Span::new(file, start, start + 1),
+                "m",
+            )
+        };
+        let mut diags = vec![
+            d("z-rule", b, 0),
+            d("b-rule", a, 5),
+            d("a-rule", a, 5),
+            d("c", a, 0),
+        ];
+        sort(&mut diags, &sources);
+        let order: Vec<_> = diags
+            .iter()
+            .map(|d| (d.rule, d.primary.span.start))
+            .collect();
+        assert_eq!(
+            order,
+            [("c", 0), ("a-rule", 5), ("b-rule", 5), ("z-rule", 0)]
+        );
+    }
+
+    #[test]
+    fn locate_gives_one_based_start_and_end() {
+        let sources = two_files();
+        let loc = locate(&sources, Span::new(crate::source::FileId(0), 5, 9));
+        assert_eq!(
+            loc,
+            Location {
+                file: "b.yaml",
+                line: 2,
+                column: 1,
+                end_line: 2,
+                end_column: 5
+            }
+        );
+    }
+
+    #[test]
+    fn summary_line_uses_singular_for_one() {
+        let s = Summary {
+            files: 1,
+            objects: 2,
+            errors: 1,
+            warnings: 0,
+            infos: 3,
+        };
+        assert_eq!(s.line(), "1 file, 2 objects: 1 error, 0 warnings, 3 infos");
+    }
+}

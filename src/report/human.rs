@@ -1,0 +1,223 @@
+//! The default format: miette's graphical report for each finding, then a
+//! summary line.
+//!
+//! Each finding becomes a miette diagnostic headed `severity[rule] in
+//! object`, with the YAML around the primary span and every secondary label
+//! in the same file. miette shows one source per diagnostic, so secondary labels
+//! in other files are drawn as related notes, one per file, each with its
+//! own snippet. Colour and width come from [`RenderOptions`]; hyperlink
+//! escapes are off so that logs and snapshots stay plain text.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+
+use super::{Diagnostic, Label, RenderOptions, Severity, Summary, locate};
+use crate::source::{FileId, Sources, Span};
+
+pub fn render(
+    diags: &[Diagnostic],
+    sources: &Sources,
+    summary: &Summary,
+    opts: &RenderOptions,
+) -> String {
+    let theme = if opts.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_links(false)
+        .with_width(opts.width)
+        .with_show_related_as_nested(true);
+    let mut out = String::new();
+    for d in diags {
+        let report = Report::new(d, sources);
+        let mut one = String::new();
+        if handler.render_report(&mut one, &report).is_ok() {
+            // miette indents the empty lines of a multi-line help; trailing
+            // blanks would only upset editors and snapshot diffs.
+            for line in one.lines() {
+                out.push_str(line.trim_end_matches(' '));
+                out.push('\n');
+            }
+        } else {
+            // Rendering into a String fails only if a Display impl does; fall
+            // back to the one-line form rather than drop the finding.
+            out.push_str(&super::short::render(
+                std::slice::from_ref(d),
+                sources,
+                summary,
+                opts,
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str(&summary.line());
+    out.push('\n');
+    out
+}
+
+/// One finding (or one related note) as miette wants it.
+struct Report<'a> {
+    message: String,
+    /// `severity[rule]`, and the object when the finding names one; miette
+    /// prints it as the header of the report.
+    code: Option<String>,
+    severity: miette::Severity,
+    help: Option<&'a str>,
+    source: NamedSource<Arc<str>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Report<'a>>,
+}
+
+impl<'a> Report<'a> {
+    fn new(d: &'a Diagnostic, sources: &'a Sources) -> Self {
+        let file = d.primary.span.file;
+        let mut labels = vec![labeled(sources, &d.primary, true)];
+        // Labels in other files, grouped by file (in load order).
+        let mut elsewhere: BTreeMap<FileId, Vec<&Label>> = BTreeMap::new();
+        for l in &d.secondary {
+            if l.span.file == file {
+                labels.push(labeled(sources, l, false));
+            } else {
+                elsewhere.entry(l.span.file).or_default().push(l);
+            }
+        }
+        let related = elsewhere
+            .into_iter()
+            .map(|(file, ls)| Report::related(file, &ls, sources))
+            .collect();
+        Report {
+            message: d.message.clone(),
+            code: Some(header(d)),
+            severity: severity(d.severity),
+            help: d.help.as_deref(),
+            source: named(sources, file),
+            labels,
+            related,
+        }
+    }
+
+    /// A note showing labels that live in another file than the finding.
+    fn related(file: FileId, labels: &[&Label], sources: &'a Sources) -> Self {
+        Report {
+            // The snippet header names the file and position.
+            message: "see also".to_string(),
+            code: None,
+            severity: miette::Severity::Advice,
+            help: None,
+            source: named(sources, file),
+            labels: labels.iter().map(|l| labeled(sources, l, false)).collect(),
+            related: Vec::new(),
+        }
+    }
+}
+
+fn header(d: &Diagnostic) -> String {
+    let mut h = format!("{}[{}]", d.severity.as_str(), d.rule);
+    if let Some(object) = &d.object {
+        h.push_str(" in ");
+        h.push_str(object);
+    }
+    h
+}
+
+fn severity(s: Severity) -> miette::Severity {
+    match s {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    }
+}
+
+/// Labels longer than this many lines are drawn on their first line only.
+const MAX_LABEL_LINES: u32 = 6;
+
+/// A label as miette draws it. miette prints every line a label covers, so
+/// a label over a whole object (a 200-line Deployment) would flood the
+/// terminal: such a label is drawn on its first line and says where it
+/// ends. The other formats keep the full span.
+fn labeled(sources: &Sources, label: &Label, primary: bool) -> LabeledSpan {
+    let at = locate(sources, label.span);
+    let mut span = label.span;
+    let mut message = label.message.clone();
+    if at.end_line - at.line + 1 > MAX_LABEL_LINES {
+        let text = &sources.get(span.file).text;
+        let start = span.start as usize;
+        let line_end = text
+            .get(start..)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(text.len(), |n| start + n);
+        span = Span::new(span.file, start, line_end.min(span.end as usize));
+        let through = format!("lines {}-{}", at.line, at.end_line);
+        message = if message.is_empty() {
+            through
+        } else {
+            format!("{message} ({through})")
+        };
+    }
+    let message = (!message.is_empty()).then_some(message);
+    let span = SourceSpan::from((span.start as usize, span.len()));
+    if primary {
+        LabeledSpan::new_primary_with_span(message, span)
+    } else {
+        LabeledSpan::new_with_span(message, span)
+    }
+}
+
+fn named(sources: &Sources, id: FileId) -> NamedSource<Arc<str>> {
+    let file = sources.get(id);
+    NamedSource::new(&file.path, Arc::clone(&file.text)).with_language("yaml")
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Report")
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help.map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
+    }
+}
