@@ -16,8 +16,8 @@ use k8s_openapi::api::networking::v1::NetworkPolicySpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use rayon::prelude::*;
 
-use crate::operators::OperatorTable;
 use crate::model::{Cluster, ContainerPort, Labels, Namespace, Origin, Policy, Protocol, Workload};
+use crate::operators::OperatorTable;
 use crate::report::{Diagnostic, Severity};
 use crate::source::de::{DeError, NodeDe};
 use crate::source::yaml::{Node, NodeKind, Seg, YamlIssueKind, parse_stream};
@@ -35,8 +35,11 @@ pub mod codes {
 
 /// NetworkPolicy API versions we analyse. Others with the same kind (Calico's
 /// `projectcalico.org/v3`, Cilium's) are different resources and are skipped.
-pub const NETWORK_POLICY_API_VERSIONS: &[&str] =
-    &["networking.k8s.io/v1", "extensions/v1beta1", "networking.k8s.io/v1beta1"];
+pub const NETWORK_POLICY_API_VERSIONS: &[&str] = &[
+    "networking.k8s.io/v1",
+    "extensions/v1beta1",
+    "networking.k8s.io/v1beta1",
+];
 
 /// Largest file read; bigger ones are reported and skipped.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
@@ -142,12 +145,17 @@ fn read_input(input: &Input) -> Result<(String, Vec<u8>), (String, String)> {
             // Refuse huge files before reading them into memory.
             match std::fs::metadata(p) {
                 Ok(m) if m.len() > MAX_FILE_BYTES => {
-                    return Err((name, format!("{} bytes is over the {MAX_FILE_BYTES}-byte limit", m.len())));
+                    return Err((
+                        name,
+                        format!("{} bytes is over the {MAX_FILE_BYTES}-byte limit", m.len()),
+                    ));
                 }
                 Err(e) => return Err((name, e.to_string())),
                 Ok(_) => {}
             }
-            std::fs::read(p).map(|b| (name.clone(), b)).map_err(|e| (name, e.to_string()))
+            std::fs::read(p)
+                .map(|b| (name.clone(), b))
+                .map_err(|e| (name, e.to_string()))
         }
     }
 }
@@ -173,7 +181,11 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { operators: crate::operators::builtin() }
+        // Parse the bundled tables once per process.
+        static BUILTIN: std::sync::OnceLock<Vec<OperatorTable>> = std::sync::OnceLock::new();
+        LoadOptions {
+            operators: BUILTIN.get_or_init(crate::operators::builtin).clone(),
+        }
     }
 }
 
@@ -302,7 +314,8 @@ fn load_file(id: FileId, text: &str, bad_utf8: Option<usize>, options: &LoadOpti
                 YamlIssueKind::Limit => (codes::INPUT_LIMIT, Severity::Error),
                 YamlIssueKind::DuplicateKey => (codes::DUPLICATE_KEY, Severity::Error),
             };
-            out.diagnostics.push(Diagnostic::new(rule, severity, issue.span, issue.message));
+            out.diagnostics
+                .push(Diagnostic::new(rule, severity, issue.span, issue.message));
         }
         if let Some(root) = doc.root {
             out.documents += 1;
@@ -344,7 +357,10 @@ fn load_object(node: Node, kind_hint: Option<&str>, options: &LoadOptions, out: 
     };
     let api_version = scalar(&node, "apiVersion").unwrap_or("").to_string();
     if kind == "List" || (kind.ends_with("List") && node.get("items").is_some()) {
-        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty()).map(str::to_string);
+        let item_kind = kind
+            .strip_suffix("List")
+            .filter(|k| !k.is_empty())
+            .map(str::to_string);
         let Some(items) = node.get("items").and_then(Node::as_seq) else {
             return;
         };
@@ -353,10 +369,21 @@ fn load_object(node: Node, kind_hint: Option<&str>, options: &LoadOptions, out: 
         }
         return;
     }
-    let origin = Origin { node, api_version, kind: kind.clone() };
+    let origin = Origin {
+        node,
+        api_version,
+        kind: kind.clone(),
+    };
     if kind == "NetworkPolicy" && is_misversioned_policy(&origin.api_version, kind_hint.is_some()) {
-        let span = origin.node.get("apiVersion").map_or(origin.node.span, |n| n.span);
-        let written = if origin.api_version.is_empty() { "none" } else { &origin.api_version };
+        let span = origin
+            .node
+            .get("apiVersion")
+            .map_or(origin.node.span, |n| n.span);
+        let written = if origin.api_version.is_empty() {
+            "none"
+        } else {
+            &origin.api_version
+        };
         out.diagnostics.push(
             Diagnostic::new(
                 codes::INVALID_FIELD,
@@ -378,9 +405,19 @@ fn load_object(node: Node, kind_hint: Option<&str>, options: &LoadOptions, out: 
             load_policy(origin, out)
         }
         "Namespace" => load_namespace(origin, out),
-        "Pod" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
-        | "ReplicationController" | "Job" | "CronJob" => load_workload(origin, out),
-        _ if options.operators.iter().any(|t| t.matches(&origin.api_version, &kind)) => {
+        "Pod"
+        | "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job"
+        | "CronJob" => load_workload(origin, out),
+        _ if options
+            .operators
+            .iter()
+            .any(|t| t.matches(&origin.api_version, &kind)) =>
+        {
             load_custom_resource(origin, options, out)
         }
         _ => {
@@ -408,8 +445,15 @@ fn is_misversioned_policy(api_version: &str, in_list: bool) -> bool {
 
 /// `namespace/name` of an object as written, for messages.
 fn object_name(node: &Node) -> String {
-    let field = |k: &str| node.at(&["metadata".into(), Seg::Key(k)]).and_then(Node::as_str);
-    format!("{}/{}", field("namespace").unwrap_or("default"), field("name").unwrap_or("?"))
+    let field = |k: &str| {
+        node.at(&["metadata".into(), Seg::Key(k)])
+            .and_then(Node::as_str)
+    };
+    format!(
+        "{}/{}",
+        field("namespace").unwrap_or("default"),
+        field("name").unwrap_or("?")
+    )
 }
 
 /// Path of the node with `span` below `root`, as `spec.ingress[0].ports`.
@@ -450,7 +494,9 @@ fn path_of(root: &Node, span: Span) -> Option<String> {
         false
     }
     let mut path = String::new();
-    walk(root, span, &mut path).then_some(path).filter(|p| !p.is_empty())
+    walk(root, span, &mut path)
+        .then_some(path)
+        .filter(|p| !p.is_empty())
 }
 
 /// Decodes a part of an object into a k8s-openapi type. Unknown fields are
@@ -500,7 +546,9 @@ fn decode<'a, T: serde::Deserialize<'a>>(
             out.diagnostics.push(
                 Diagnostic::new(codes::INVALID_FIELD, Severity::Error, span, message)
                     .label("wrong type or value")
-                    .help(format!("the API server rejects this {what}; it is not analysed"))
+                    .help(format!(
+                        "the API server rejects this {what}; it is not analysed"
+                    ))
                     .object(object),
             );
             None
@@ -561,8 +609,16 @@ fn load_policy(origin: Origin, out: &mut FileResult) {
     out.objects += 1;
     let object = format!(
         "NetworkPolicy {}/{}",
-        origin.node.at(&["metadata".into(), "namespace".into()]).and_then(Node::as_str).unwrap_or("default"),
-        origin.node.at(&["metadata".into(), "name".into()]).and_then(Node::as_str).unwrap_or("?")
+        origin
+            .node
+            .at(&["metadata".into(), "namespace".into()])
+            .and_then(Node::as_str)
+            .unwrap_or("default"),
+        origin
+            .node
+            .at(&["metadata".into(), "name".into()])
+            .and_then(Node::as_str)
+            .unwrap_or("?")
     );
     for (k, _) in origin.node.as_map().unwrap_or_default() {
         let key = k.as_str().unwrap_or("");
@@ -580,7 +636,9 @@ fn load_policy(origin: Origin, out: &mut FileResult) {
             );
         }
     }
-    let Some(metadata) = meta(&origin, &object, true, out) else { return };
+    let Some(metadata) = meta(&origin, &object, true, out) else {
+        return;
+    };
     let spec = match origin.node.get("spec") {
         // A policy without spec selects every pod for Ingress and allows nothing.
         None => NetworkPolicySpec::default(),
@@ -590,29 +648,54 @@ fn load_policy(origin: Origin, out: &mut FileResult) {
         },
     };
     let name = metadata.name.clone().unwrap_or_default();
-    out.policies.push(Policy::compile(name, metadata.namespace.clone(), spec, origin));
+    out.policies.push(Policy::compile(
+        name,
+        metadata.namespace.clone(),
+        spec,
+        origin,
+    ));
 }
 
 fn load_namespace(origin: Origin, out: &mut FileResult) {
     out.objects += 1;
-    let name = origin.node.at(&["metadata".into(), "name".into()]).and_then(Node::as_str).unwrap_or("?");
+    let name = origin
+        .node
+        .at(&["metadata".into(), "name".into()])
+        .and_then(Node::as_str)
+        .unwrap_or("?");
     let object = format!("Namespace {name}");
-    let Some(metadata) = meta(&origin, &object, false, out) else { return };
+    let Some(metadata) = meta(&origin, &object, false, out) else {
+        return;
+    };
     let Some(name) = metadata.name else { return };
     let labels: Labels = metadata.labels.unwrap_or_default();
-    out.namespaces.push(Namespace { name, labels, origin: Some(origin) });
+    out.namespaces.push(Namespace {
+        name,
+        labels,
+        origin: Some(origin),
+    });
 }
 
 /// A custom resource whose operator creates pods: add the workloads its
 /// table lists, pointing at the resource itself.
 fn load_custom_resource(origin: Origin, options: &LoadOptions, out: &mut FileResult) {
     out.objects += 1;
-    let name = origin.node.at(&["metadata".into(), "name".into()]).and_then(Node::as_str).unwrap_or("?");
+    let name = origin
+        .node
+        .at(&["metadata".into(), "name".into()])
+        .and_then(Node::as_str)
+        .unwrap_or("?");
     let object = format!("{} {name}", origin.kind);
-    let Some(metadata) = meta(&origin, &object, false, out) else { return };
+    let Some(metadata) = meta(&origin, &object, false, out) else {
+        return;
+    };
     let Some(name) = metadata.name else { return };
     let namespace = metadata.namespace.unwrap_or_else(|| "default".into());
-    for table in options.operators.iter().filter(|t| t.matches(&origin.api_version, &origin.kind)) {
+    for table in options
+        .operators
+        .iter()
+        .filter(|t| t.matches(&origin.api_version, &origin.kind))
+    {
         for w in table.expand(&name, &namespace) {
             out.workloads.push(Workload {
                 kind: w.kind,
@@ -642,11 +725,23 @@ fn template_path(kind: &str) -> &'static [Seg<'static>] {
 
 fn load_workload(origin: Origin, out: &mut FileResult) {
     out.objects += 1;
-    let name = origin.node.at(&["metadata".into(), "name".into()]).and_then(Node::as_str).unwrap_or("?");
+    let name = origin
+        .node
+        .at(&["metadata".into(), "name".into()])
+        .and_then(Node::as_str)
+        .unwrap_or("?");
     let object = format!("{} {name}", origin.kind);
-    let Some(metadata) = meta(&origin, &object, false, out) else { return };
-    let (mut kind, mut wname) = (origin.kind.clone(), metadata.name.clone().unwrap_or_default());
-    let namespace = metadata.namespace.clone().unwrap_or_else(|| "default".into());
+    let Some(metadata) = meta(&origin, &object, false, out) else {
+        return;
+    };
+    let (mut kind, mut wname) = (
+        origin.kind.clone(),
+        metadata.name.clone().unwrap_or_default(),
+    );
+    let namespace = metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into());
     let (labels, pod_spec) = if kind == "Pod" {
         // A pod made by a controller is shown as its controller, as
         // netpol-analyzer does; static pods (owned by a Node) stay pods.
@@ -670,7 +765,9 @@ fn load_workload(origin: Origin, out: &mut FileResult) {
         (metadata.labels.clone().unwrap_or_default(), spec)
     } else {
         let template = match origin.node.at(template_path(&kind)) {
-            Some(t) => decode::<PodTemplateSpec>(&origin.node, t, "pod template", &object, false, out),
+            Some(t) => {
+                decode::<PodTemplateSpec>(&origin.node, t, "pod template", &object, false, out)
+            }
             None => None,
         };
         let Some(template) = template else {
@@ -686,10 +783,19 @@ fn load_workload(origin: Origin, out: &mut FileResult) {
         host_network = spec.host_network.unwrap_or(false);
         for c in &spec.containers {
             for p in c.ports.iter().flatten() {
-                let Ok(port) = u16::try_from(p.container_port) else { continue };
-                let protocol = p.protocol.as_deref().map_or(Some(Protocol::Tcp), Protocol::parse);
+                let Ok(port) = u16::try_from(p.container_port) else {
+                    continue;
+                };
+                let protocol = p
+                    .protocol
+                    .as_deref()
+                    .map_or(Some(Protocol::Tcp), Protocol::parse);
                 if let Some(protocol) = protocol {
-                    ports.push(ContainerPort { name: p.name.clone(), port, protocol });
+                    ports.push(ContainerPort {
+                        name: p.name.clone(),
+                        port,
+                        protocol,
+                    });
                 }
             }
         }
@@ -740,15 +846,26 @@ mod tests {
         let w = &l.cluster.workloads[0];
         assert_eq!(w.display_name(), "n/p[Pod]");
         assert_eq!(w.ports[0].name.as_deref(), Some("http"));
-        assert_eq!(l.cluster.namespace("n").unwrap().labels["kubernetes.io/metadata.name"], "n");
+        assert_eq!(
+            l.cluster.namespace("n").unwrap().labels["kubernetes.io/metadata.name"],
+            "n"
+        );
     }
 
     #[test]
     fn controlled_pods_show_as_their_owner_and_static_pods_stay_pods() {
         let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-abc\n  ownerReferences:\n  - {kind: ReplicaSet, name: web-1, controller: true}\nspec: {containers: [{name: c}]}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd-node\n  namespace: kube-system\n  ownerReferences:\n  - {kind: Node, name: node, controller: true}\nspec: {containers: [{name: c}], hostNetwork: true}\n";
         let l = one(text);
-        let names: Vec<_> = l.cluster.workloads.iter().map(|w| w.display_name()).collect();
-        assert_eq!(names, ["default/web-1[ReplicaSet]", "kube-system/etcd-node[Pod]"]);
+        let names: Vec<_> = l
+            .cluster
+            .workloads
+            .iter()
+            .map(|w| w.display_name())
+            .collect();
+        assert_eq!(
+            names,
+            ["default/web-1[ReplicaSet]", "kube-system/etcd-node[Pod]"]
+        );
         assert!(l.cluster.workloads[1].host_network);
     }
 
@@ -761,11 +878,21 @@ mod tests {
 
     #[test]
     fn wrong_types_and_shapes_are_located() {
-        let l = one(&format!("{NP}  ingress:\n  - ports:\n    - port: 99999999999\n"));
+        let l = one(&format!(
+            "{NP}  ingress:\n  - ports:\n    - port: 99999999999\n"
+        ));
         assert_eq!(l.diagnostics.len(), 1);
         assert_eq!(at(&l, &l.diagnostics[0]), (10, 13));
-        assert!(l.diagnostics[0].message.contains("spec.ingress[0].ports[0].port"), "{}", l.diagnostics[0].message);
-        let l = one("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: \"x\"\nspec: 42\n");
+        assert!(
+            l.diagnostics[0]
+                .message
+                .contains("spec.ingress[0].ports[0].port"),
+            "{}",
+            l.diagnostics[0].message
+        );
+        let l = one(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: \"x\"\nspec: 42\n",
+        );
         assert_eq!(l.diagnostics[0].rule, codes::INVALID_FIELD);
         assert_eq!(at(&l, &l.diagnostics[0]), (3, 11));
         let l = one("- a\n- b\n");
@@ -795,7 +922,9 @@ mod tests {
 
     #[test]
     fn operator_resources_imply_pods() {
-        let l = one("apiVersion: app.redislabs.com/v1\nkind: RedisEnterpriseCluster\nmetadata: {name: rec, namespace: redis}\nspec: {nodes: 3}\n");
+        let l = one(
+            "apiVersion: app.redislabs.com/v1\nkind: RedisEnterpriseCluster\nmetadata: {name: rec, namespace: redis}\nspec: {nodes: 3}\n",
+        );
         let w = &l.cluster.workloads[0];
         assert_eq!(w.display_name(), "redis/rec[StatefulSet]");
         assert_eq!(w.labels["redis.io/role"], "node");

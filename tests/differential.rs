@@ -477,15 +477,14 @@ fn gen_case(seed: u64) -> Case {
                     3..=6 => Some(Sel::default()),
                     _ => Some(gen_selector(&mut rng, &ns_names, false)),
                 },
-                // TODO: `policyTypes: []` is left out: the API server
-                // defaults an empty list like an absent one, but the model
-                // (`Policy::compile`) reads it as "affects nothing". Add
-                // `Some(vec![])` here once the model defaults it.
-                policy_types: match rng.below(10) {
+                // `policyTypes: []` is defaulted by the API server like an
+                // absent list.
+                policy_types: match rng.below(11) {
                     0..=3 => None,
                     4..=5 => Some(vec!["Ingress"]),
                     6..=7 => Some(vec!["Egress"]),
                     8 => Some(vec!["Ingress", "Egress"]),
+                    9 => Some(vec![]),
                     _ => Some(vec!["Egress", "Ingress"]),
                 },
                 ingress: gen_rules(&mut rng, &ns_names, v6_ok),

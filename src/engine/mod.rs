@@ -16,6 +16,7 @@
 //! one side of one flow for any pod, real or hypothetical, and says which
 //! rules decided; [`reach::Connectivity`] computes the whole map.
 
+mod bulk;
 pub mod reach;
 
 use std::collections::HashMap;
@@ -187,6 +188,11 @@ impl<'c> Engine<'c> {
     /// Index of a namespace by name.
     pub fn namespace_index(&self, name: &str) -> Option<usize> {
         self.ns_of(name)
+    }
+
+    /// Classes of one namespace.
+    pub fn classes_in(&self, ns: usize) -> &[usize] {
+        &self.ns_classes[ns]
     }
 
     fn classes_matching(&self, ns: Option<usize>, sel: &Selector) -> Vec<usize> {
@@ -365,4 +371,71 @@ pub fn rule_ports(rule: &PolicyRule, dst_ports: &[ContainerPort]) -> PortSet {
         }
     }
     set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::load_texts;
+
+    const TWO_RULES: &str = "\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector:
+    matchLabels: {app: db}
+  ingress:
+    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: 5432}]
+    - from: [{namespaceSelector: {}}]
+      ports: [{port: metrics}]
+";
+
+    #[test]
+    fn side_lists_matching_rules_with_their_ports() {
+        let loaded = load_texts(&[("p.yaml", TWO_RULES)]);
+        let engine = Engine::new(&loaded.cluster);
+        let ns = Labels::from([("kubernetes.io/metadata.name".into(), "shop".into())]);
+        let web = Labels::from([("app".into(), "web".into())]);
+        let db = Labels::from([("app".into(), "db".into())]);
+        let metrics = [ContainerPort {
+            name: Some("metrics".into()),
+            port: 9100,
+            protocol: Protocol::Tcp,
+        }];
+        let src = PodView {
+            namespace: "shop",
+            namespace_labels: &ns,
+            labels: &web,
+            ports: &[],
+        };
+        let dst = PodView {
+            namespace: "shop",
+            namespace_labels: &ns,
+            labels: &db,
+            ports: &metrics,
+        };
+        let side = engine.side(Direction::Ingress, dst, Peerish::Pod(src), &metrics);
+        assert_eq!(side.selecting, vec![0]);
+        assert_eq!(side.matching.len(), 2);
+        let rule = |i| RuleRef {
+            policy: 0,
+            direction: Direction::Ingress,
+            rule: i,
+        };
+        assert_eq!(side.allowing_port(Protocol::Tcp, 5432), vec![rule(0)]);
+        assert_eq!(side.allowing_port(Protocol::Tcp, 9100), vec![rule(1)]);
+        assert!(side.allowing_port(Protocol::Udp, 5432).is_empty());
+        // Without the container port the named port resolves to nothing:
+        // the rule still matches the peer but allows no port.
+        let bare = PodView { ports: &[], ..dst };
+        let side = engine.side(Direction::Ingress, bare, Peerish::Pod(src), &[]);
+        assert_eq!(side.allowing, vec![rule(0)]);
+        assert!(side.matching[1].1.is_empty());
+        // Egress of the source is not isolated: the flow is the ingress side.
+        let flow = engine.flow(Peerish::Pod(src), Peerish::Pod(dst));
+        assert!(flow.egress.as_ref().is_some_and(|e| !e.isolated()));
+        assert_eq!(flow.allowed.to_conn_string(), "TCP 5432,9100");
+    }
 }

@@ -8,12 +8,12 @@
 use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::Origin;
 use super::ip::{Cidr, Family, IpSet};
 use super::ports::{PortSet, Protocol};
 use super::selector::Selector;
-use super::Origin;
-use crate::source::yaml::Seg;
 use crate::source::Span;
+use crate::source::yaml::Seg;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Direction {
@@ -56,7 +56,10 @@ pub enum NamespaceSel {
 /// One from/to item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Peer {
-    Pods { namespaces: NamespaceSel, pods: Selector },
+    Pods {
+        namespaces: NamespaceSel,
+        pods: Selector,
+    },
     /// External addresses: the block minus its excepts, per family.
     IpBlock { set: IpSet },
     /// A peer the API server rejects (empty, or ipBlock mixed with selectors,
@@ -69,7 +72,10 @@ pub enum Peer {
 pub enum PortSpec {
     Numbers(PortSet),
     /// Resolved per destination pod against its container ports.
-    Named { name: String, protocol: Protocol },
+    Named {
+        name: String,
+        protocol: Protocol,
+    },
     /// Rejected by the API server; allows nothing.
     Invalid,
 }
@@ -102,7 +108,10 @@ impl PolicyRule {
     }
 
     pub fn has_named_ports(&self) -> bool {
-        self.ports.iter().flatten().any(|p| matches!(p, PortSpec::Named { .. }))
+        self.ports
+            .iter()
+            .flatten()
+            .any(|p| matches!(p, PortSpec::Named { .. }))
     }
 }
 
@@ -123,16 +132,29 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn compile(name: String, namespace: Option<String>, spec: NetworkPolicySpec, origin: Origin) -> Self {
-        let selector = spec.pod_selector.as_ref().map(Selector::from_k8s).unwrap_or_default();
-        let (affects_ingress, affects_egress) = match &spec.policy_types {
-            Some(types) => {
-                (types.iter().any(|t| t == "Ingress"), types.iter().any(|t| t == "Egress"))
-            }
-            // Without policyTypes, Ingress always applies and Egress only when
-            // the policy has egress rules.
-            None => (true, spec.egress.as_ref().is_some_and(|e| !e.is_empty())),
-        };
+    pub fn compile(
+        name: String,
+        namespace: Option<String>,
+        spec: NetworkPolicySpec,
+        origin: Origin,
+    ) -> Self {
+        let selector = spec
+            .pod_selector
+            .as_ref()
+            .map(Selector::from_k8s)
+            .unwrap_or_default();
+        // The API server defaults an empty `policyTypes` exactly like an
+        // absent one.
+        let (affects_ingress, affects_egress) =
+            match spec.policy_types.as_ref().filter(|t| !t.is_empty()) {
+                Some(types) => (
+                    types.iter().any(|t| t == "Ingress"),
+                    types.iter().any(|t| t == "Egress"),
+                ),
+                // Without policyTypes, Ingress always applies and Egress only when
+                // the policy has egress rules.
+                None => (true, spec.egress.as_ref().is_some_and(|e| !e.is_empty())),
+            };
         let ingress = spec
             .ingress
             .iter()
@@ -195,23 +217,38 @@ impl Policy {
 
     /// Span of peer `j` of rule `i`.
     pub fn peer_span(&self, dir: Direction, i: usize, j: usize) -> Span {
-        self.span(&["spec".into(), Seg::Key(dir.key()), i.into(), Seg::Key(dir.peers_key()), j.into()])
+        self.span(&[
+            "spec".into(),
+            Seg::Key(dir.key()),
+            i.into(),
+            Seg::Key(dir.peers_key()),
+            j.into(),
+        ])
     }
 }
 
-fn compile_rule(peers: Option<&[NetworkPolicyPeer]>, ports: Option<&[NetworkPolicyPort]>) -> PolicyRule {
+fn compile_rule(
+    peers: Option<&[NetworkPolicyPeer]>,
+    ports: Option<&[NetworkPolicyPort]>,
+) -> PolicyRule {
     PolicyRule {
         // An empty `from: []` is the same as an absent one to the API server:
         // both mean every source.
-        peers: peers.filter(|p| !p.is_empty()).map(|p| p.iter().map(compile_peer).collect()),
-        ports: ports.filter(|p| !p.is_empty()).map(|p| p.iter().map(compile_port).collect()),
+        peers: peers
+            .filter(|p| !p.is_empty())
+            .map(|p| p.iter().map(compile_peer).collect()),
+        ports: ports
+            .filter(|p| !p.is_empty())
+            .map(|p| p.iter().map(compile_port).collect()),
     }
 }
 
 fn compile_peer(peer: &NetworkPolicyPeer) -> Peer {
     match (&peer.ip_block, &peer.namespace_selector, &peer.pod_selector) {
         (Some(block), None, None) => {
-            let Ok(cidr) = Cidr::parse(&block.cidr) else { return Peer::Invalid };
+            let Ok(cidr) = Cidr::parse(&block.cidr) else {
+                return Peer::Invalid;
+            };
             let mut excepts = Vec::new();
             for e in block.except.iter().flatten() {
                 match Cidr::parse(e) {
@@ -219,7 +256,9 @@ fn compile_peer(peer: &NetworkPolicyPeer) -> Peer {
                     _ => return Peer::Invalid,
                 }
             }
-            Peer::IpBlock { set: IpSet::from_block(&cidr.network(), &excepts) }
+            Peer::IpBlock {
+                set: IpSet::from_block(&cidr.network(), &excepts),
+            }
         }
         (None, None, None) | (Some(_), _, _) => Peer::Invalid,
         (None, ns, pods) => Peer::Pods {
@@ -247,13 +286,16 @@ fn compile_port(port: &NetworkPolicyPort) -> PortSpec {
         (Some(IntOrString::Int(p)), end) => {
             let end = end.unwrap_or(*p);
             match (u16::try_from(*p), u16::try_from(end)) {
-                (Ok(lo @ 1..), Ok(hi)) if hi >= lo => PortSpec::Numbers(PortSet::range(protocol, lo, hi)),
+                (Ok(lo @ 1..), Ok(hi)) if hi >= lo => {
+                    PortSpec::Numbers(PortSet::range(protocol, lo, hi))
+                }
                 _ => PortSpec::Invalid,
             }
         }
-        (Some(IntOrString::String(name)), None) => {
-            PortSpec::Named { name: name.clone(), protocol }
-        }
+        (Some(IntOrString::String(name)), None) => PortSpec::Named {
+            name: name.clone(),
+            protocol,
+        },
         (Some(IntOrString::String(_)), Some(_)) => PortSpec::Invalid,
     }
 }

@@ -1,0 +1,374 @@
+//! Bulk connectivity: the whole map without evaluating every pair.
+//!
+//! The cost of a naive map is pairs × policies. Here each rule's peers are
+//! compiled once into (namespace set, pod selector) tests. The egress side
+//! of a source is enumerated from the classes its rules name, and the
+//! ingress side is only checked for those candidates, so a cluster where
+//! every namespace has a default deny costs about the number of allowed
+//! pairs, not the square of the pod count. Only sources whose egress is open
+//! need the reverse view: which isolated destinations admit them, computed
+//! from the ingress rules that name them. Classes with the same isolating
+//! policies share their egress enumeration.
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::reach::{Connectivity, Endpoint};
+use super::{Engine, rule_ports};
+use crate::model::ip::{Cidr, Family, IpSet, partition};
+use crate::model::policy::Direction;
+use crate::model::{NamespaceSel, Peer, PolicyRule, PortSet, Selector};
+
+/// The namespaces a peer's namespace part admits.
+enum NsMatch {
+    One(usize),
+    Set(Rc<Vec<bool>>),
+    Nothing,
+}
+
+impl NsMatch {
+    fn contains(&self, ns: usize) -> bool {
+        match self {
+            NsMatch::One(n) => *n == ns,
+            NsMatch::Set(set) => set[ns],
+            NsMatch::Nothing => false,
+        }
+    }
+}
+
+struct PeerTest<'a> {
+    namespaces: NsMatch,
+    pods: &'a Selector,
+}
+
+/// One rule, compiled for class tests and enumeration.
+struct CompiledRule<'a> {
+    rule: &'a PolicyRule,
+    /// `None`: no from/to, every pod and every address.
+    peers: Option<Vec<PeerTest<'a>>>,
+    ips: Vec<&'a IpSet>,
+    /// The classes the rule names, computed on first use.
+    classes: OnceCell<Vec<usize>>,
+}
+
+struct Compiled<'a, 'c> {
+    engine: &'a Engine<'c>,
+    /// `[direction][policy]` → rules.
+    rules: [Vec<Vec<CompiledRule<'c>>>; 2],
+}
+
+fn d(dir: Direction) -> usize {
+    match dir {
+        Direction::Ingress => 0,
+        Direction::Egress => 1,
+    }
+}
+
+impl<'a, 'c> Compiled<'a, 'c> {
+    fn new(engine: &'a Engine<'c>) -> Self {
+        let cluster = engine.cluster;
+        let ns_count = cluster.namespaces.len();
+        let mut ns_cache: HashMap<&Selector, Rc<Vec<bool>>> = HashMap::new();
+        let mut compile = |policy: &'c crate::model::Policy, rule: &'c PolicyRule| {
+            let mut ips = Vec::new();
+            let peers = rule.peers.as_ref().map(|peers| {
+                let mut tests = Vec::new();
+                for peer in peers {
+                    match peer {
+                        Peer::Pods { namespaces, pods } => {
+                            let ns = match namespaces {
+                                NamespaceSel::Own => {
+                                    match engine.namespace_index(&policy.namespace) {
+                                        Some(i) => NsMatch::One(i),
+                                        None => NsMatch::Nothing,
+                                    }
+                                }
+                                NamespaceSel::Select(sel) => {
+                                    let set = ns_cache.entry(sel).or_insert_with(|| {
+                                        Rc::new(
+                                            (0..ns_count)
+                                                .map(|i| sel.matches(&cluster.namespaces[i].labels))
+                                                .collect(),
+                                        )
+                                    });
+                                    NsMatch::Set(Rc::clone(set))
+                                }
+                            };
+                            tests.push(PeerTest {
+                                namespaces: ns,
+                                pods,
+                            });
+                        }
+                        Peer::IpBlock { set } => ips.push(set),
+                        Peer::Invalid => {}
+                    }
+                }
+                tests
+            });
+            CompiledRule {
+                rule,
+                peers,
+                ips,
+                classes: OnceCell::new(),
+            }
+        };
+        let mut rules: [Vec<Vec<CompiledRule<'c>>>; 2] = [Vec::new(), Vec::new()];
+        for dir in [Direction::Ingress, Direction::Egress] {
+            for p in &cluster.policies {
+                let compiled = p.rules(dir).iter().map(|r| compile(p, r)).collect();
+                rules[d(dir)].push(compiled);
+            }
+        }
+        Compiled { engine, rules }
+    }
+
+    fn matches_class(&self, rule: &CompiledRule<'_>, class: usize) -> bool {
+        let c = &self.engine.classes[class];
+        match &rule.peers {
+            None => true,
+            Some(tests) => tests
+                .iter()
+                .any(|t| t.namespaces.contains(c.namespace) && t.pods.matches(&c.labels)),
+        }
+    }
+
+    fn classes_of<'r>(&self, rule: &'r CompiledRule<'_>) -> &'r [usize] {
+        rule.classes.get_or_init(|| {
+            let n = self.engine.classes.len();
+            let mut out: Vec<usize> =
+                match &rule.peers {
+                    None => (0..n).collect(),
+                    Some(tests) => {
+                        let mut out = Vec::new();
+                        for t in tests {
+                            let namespaces: Vec<usize> = match &t.namespaces {
+                                NsMatch::One(i) => vec![*i],
+                                NsMatch::Set(set) => (0..set.len()).filter(|&i| set[i]).collect(),
+                                NsMatch::Nothing => Vec::new(),
+                            };
+                            for ns in namespaces {
+                                out.extend(
+                                    self.engine.classes_in(ns).iter().copied().filter(|&c| {
+                                        t.pods.matches(&self.engine.classes[c].labels)
+                                    }),
+                                );
+                            }
+                        }
+                        out
+                    }
+                };
+            out.sort_unstable();
+            out.dedup();
+            out
+        })
+    }
+
+    /// Ports the destination's ingress side admits from `src`; `None` when
+    /// the destination is not isolated for ingress.
+    fn ingress_ports(&self, dst: usize, src: usize) -> Option<PortSet> {
+        let isolating = self.engine.isolating(dst, Direction::Ingress);
+        if isolating.is_empty() {
+            return None;
+        }
+        let mut ports = PortSet::empty();
+        for &pi in isolating {
+            for r in &self.rules[0][pi] {
+                if self.matches_class(r, src) {
+                    ports.union_with(&rule_ports(r.rule, &self.engine.classes[dst].ports));
+                }
+            }
+        }
+        Some(ports)
+    }
+
+    /// What the source's egress rules allow, by destination class, sorted.
+    fn egress_targets(&self, isolating: &[usize]) -> Vec<(usize, PortSet)> {
+        let mut map: HashMap<usize, PortSet> = HashMap::new();
+        for &pi in isolating {
+            for r in &self.rules[1][pi] {
+                for &b in self.classes_of(r) {
+                    // Named ports resolve against the destination pod.
+                    let ports = rule_ports(r.rule, &self.engine.classes[b].ports);
+                    if !ports.is_empty() {
+                        map.entry(b).or_default().union_with(&ports);
+                    }
+                }
+            }
+        }
+        let mut out: Vec<(usize, PortSet)> = map.into_iter().collect();
+        out.sort_unstable_by_key(|(b, _)| *b);
+        out
+    }
+
+    /// Ports a class may use towards (egress) or accept from (ingress) one
+    /// external piece. Named ports never resolve for addresses, but an
+    /// ingress rule's named ports resolve against the class itself.
+    fn external_ports(&self, class: usize, dir: Direction, piece: &IpSet) -> PortSet {
+        let isolating = self.engine.isolating(class, dir);
+        if isolating.is_empty() {
+            return PortSet::all();
+        }
+        let mut ports = PortSet::empty();
+        for &pi in isolating {
+            for r in &self.rules[d(dir)][pi] {
+                let hit = r.peers.is_none()
+                    || r.ips
+                        .iter()
+                        .any(|s| s.family() == piece.family() && piece.is_subset(s));
+                if hit {
+                    let dst_ports = match dir {
+                        Direction::Ingress => self.engine.classes[class].ports.as_slice(),
+                        Direction::Egress => &[],
+                    };
+                    ports.union_with(&rule_ports(r.rule, dst_ports));
+                }
+            }
+        }
+        ports
+    }
+}
+
+impl<'c> Engine<'c> {
+    /// Cut points for external addresses in one direction: every `cidr` and
+    /// `except` of the ipBlocks in that direction's rules.
+    pub fn ip_pieces(&self, dir: Direction) -> Vec<(Family, u128, u128)> {
+        let mut cidrs: Vec<Cidr> = Vec::new();
+        let mut any_v6 = false;
+        for p in &self.cluster.policies {
+            let ingress = p
+                .spec
+                .ingress
+                .iter()
+                .flatten()
+                .filter_map(|r| r.from.as_ref());
+            let egress = p.spec.egress.iter().flatten().filter_map(|r| r.to.as_ref());
+            let (ingress, egress): (Vec<_>, Vec<_>) = (ingress.collect(), egress.collect());
+            for (peers_dir, lists) in [(Direction::Ingress, &ingress), (Direction::Egress, &egress)]
+            {
+                for block in lists
+                    .iter()
+                    .flat_map(|l| l.iter())
+                    .filter_map(|p| p.ip_block.as_ref())
+                {
+                    let all = std::iter::once(&block.cidr).chain(block.except.iter().flatten());
+                    for c in all.filter_map(|c| Cidr::parse(c).ok()) {
+                        any_v6 |= c.family == Family::V6;
+                        if peers_dir == dir {
+                            cidrs.push(c.network());
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for family in [Family::V4, Family::V6] {
+            if family == Family::V6 && !any_v6 {
+                continue;
+            }
+            let of_family: Vec<Cidr> = cidrs
+                .iter()
+                .filter(|c| c.family == family)
+                .copied()
+                .collect();
+            out.extend(
+                partition(family, &of_family)
+                    .into_iter()
+                    .map(|(lo, hi)| (family, lo, hi)),
+            );
+        }
+        out
+    }
+
+    /// Computes the whole map.
+    pub fn connectivity(&self) -> Connectivity {
+        let cx = Compiled::new(self);
+        let n = self.classes.len();
+        let egress_open: Vec<bool> = (0..n)
+            .map(|a| self.isolating(a, Direction::Egress).is_empty())
+            .collect();
+        let open_ingress: Vec<usize> = (0..n)
+            .filter(|&b| self.isolating(b, Direction::Ingress).is_empty())
+            .collect();
+        // For sources with open egress: the isolated destinations that admit them.
+        let mut admitted_by: HashMap<usize, Vec<usize>> = HashMap::new();
+        if egress_open.iter().any(|&o| o) {
+            for (pi, rules) in cx.rules[0].iter().enumerate() {
+                if !self.cluster.policies[pi].affects_ingress {
+                    continue;
+                }
+                for r in rules {
+                    for &a in cx.classes_of(r) {
+                        if egress_open[a] {
+                            admitted_by.entry(a).or_default().extend(&self.selected[pi]);
+                        }
+                    }
+                }
+            }
+        }
+        let mut graph: DiGraph<Endpoint, PortSet> = DiGraph::new();
+        let nodes: Vec<NodeIndex> = (0..self.cluster.workloads.len())
+            .map(|w| graph.add_node(Endpoint::Workload(w)))
+            .collect();
+        let add_pair =
+            |graph: &mut DiGraph<Endpoint, PortSet>, a: usize, b: usize, conn: PortSet| {
+                if conn.is_empty() {
+                    return;
+                }
+                for &w1 in &self.classes[a].workloads {
+                    for &w2 in &self.classes[b].workloads {
+                        if w1 != w2 {
+                            graph.add_edge(nodes[w1], nodes[w2], conn.clone());
+                        }
+                    }
+                }
+            };
+        let mut shared: HashMap<&[usize], Rc<Vec<(usize, PortSet)>>> = HashMap::new();
+        for a in 0..n {
+            let isolating = self.isolating(a, Direction::Egress);
+            if isolating.is_empty() {
+                let mut candidates: Vec<usize> = open_ingress.clone();
+                candidates.extend(admitted_by.get(&a).into_iter().flatten());
+                candidates.sort_unstable();
+                candidates.dedup();
+                for b in candidates {
+                    let conn = cx.ingress_ports(b, a).unwrap_or_else(PortSet::all);
+                    add_pair(&mut graph, a, b, conn);
+                }
+            } else {
+                let targets = shared
+                    .entry(isolating)
+                    .or_insert_with(|| Rc::new(cx.egress_targets(isolating)))
+                    .clone();
+                for (b, e) in targets.iter() {
+                    let conn = match cx.ingress_ports(*b, a) {
+                        None => e.clone(),
+                        Some(i) => e.intersect(&i),
+                    };
+                    add_pair(&mut graph, a, *b, conn);
+                }
+            }
+        }
+        for dir in [Direction::Egress, Direction::Ingress] {
+            for (family, lo, hi) in self.ip_pieces(dir) {
+                let piece = IpSet::range(family, lo, hi);
+                let ext = graph.add_node(Endpoint::External { family, lo, hi });
+                for c in 0..n {
+                    let conn = cx.external_ports(c, dir, &piece);
+                    if conn.is_empty() {
+                        continue;
+                    }
+                    for &w in &self.classes[c].workloads {
+                        match dir {
+                            Direction::Egress => graph.add_edge(nodes[w], ext, conn.clone()),
+                            Direction::Ingress => graph.add_edge(ext, nodes[w], conn.clone()),
+                        };
+                    }
+                }
+            }
+        }
+        Connectivity { graph }
+    }
+}
