@@ -41,9 +41,18 @@ impl Rng {
 }
 
 const TIERS: &[&str] = &["web", "api", "worker", "db", "cache"];
-const TEAMS: &[&str] = &["payments", "search", "identity", "checkout", "platform", "data"];
+const TEAMS: &[&str] = &[
+    "payments", "search", "identity", "checkout", "platform", "data",
+];
 const ENVS: &[&str] = &["prod", "staging", "dev"];
-const KINDS: &[&str] = &["Deployment", "Deployment", "Deployment", "StatefulSet", "DaemonSet", "Job"];
+const KINDS: &[&str] = &[
+    "Deployment",
+    "Deployment",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+];
 
 /// One file of output: (relative path, YAML text).
 pub type File = (String, String);
@@ -79,7 +88,10 @@ fn workload(y: &mut String, rng: &mut Rng, ns: &str, team: &str, i: usize) {
     let tier = TIERS[i % TIERS.len()];
     let kind = rng.pick(KINDS);
     let name = format!("{tier}-{i}");
-    let _ = write!(y, "---\napiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n");
+    let _ = write!(
+        y,
+        "---\napiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n"
+    );
     if kind != "Job" && kind != "DaemonSet" {
         let _ = writeln!(y, "  replicas: {}", 1 + rng.below(3));
     }
@@ -94,13 +106,26 @@ fn workload(y: &mut String, rng: &mut Rng, ns: &str, team: &str, i: usize) {
         y.push_str("        - name: sql\n          containerPort: 5432\n");
     }
     if tier == "cache" {
-        y.push_str("        - name: dns-cache\n          containerPort: 5353\n          protocol: UDP\n");
+        y.push_str(
+            "        - name: dns-cache\n          containerPort: 5353\n          protocol: UDP\n",
+        );
     }
+    // What real manifests carry besides ports: resources, probes, env.
+    let _ = write!(
+        y,
+        "        resources:\n          requests: {{cpu: {}m, memory: {}Mi}}\n          limits: {{memory: {}Mi}}\n        readinessProbe:\n          httpGet: {{path: /healthz, port: http}}\n          periodSeconds: 10\n        env:\n        - name: LOG_LEVEL\n          value: info\n        - name: SERVICE_NAME\n          value: {name}\n",
+        50 + rng.below(400),
+        64 + rng.below(512),
+        128 + rng.below(1024)
+    );
 }
 
 fn policy(y: &mut String, rng: &mut Rng, ns: &str, k: usize) {
     let head = |y: &mut String, name: &str| {
-        let _ = write!(y, "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n");
+        let _ = write!(
+            y,
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n"
+        );
     };
     match k {
         0 => {
@@ -119,21 +144,37 @@ fn policy(y: &mut String, rng: &mut Rng, ns: &str, k: usize) {
             match rng.below(5) {
                 0 => {
                     let team = rng.pick(TEAMS);
-                    let _ = write!(y, "  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          team: {team}\n      podSelector:\n        matchExpressions:\n        - {{key: tier, operator: In, values: [{from_tier}, web]}}\n    ports:\n    - port: http\n");
+                    let _ = write!(
+                        y,
+                        "  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          team: {team}\n      podSelector:\n        matchExpressions:\n        - {{key: tier, operator: In, values: [{from_tier}, web]}}\n    ports:\n    - port: http\n"
+                    );
                 }
                 1 => {
-                    let _ = write!(y, "  ingress:\n  - from:\n    - podSelector:\n        matchLabels:\n          tier: {from_tier}\n    ports:\n    - port: http\n    - port: metrics\n");
+                    let _ = write!(
+                        y,
+                        "  ingress:\n  - from:\n    - podSelector:\n        matchLabels:\n          tier: {from_tier}\n    ports:\n    - port: http\n    - port: metrics\n"
+                    );
                 }
                 2 => {
                     let lo = 30000 + rng.below(100);
-                    let _ = write!(y, "  policyTypes: [Ingress, Egress]\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchExpressions:\n        - {{key: env, operator: NotIn, values: [dev]}}\n    ports:\n    - {{port: {lo}, endPort: {}, protocol: TCP}}\n  egress:\n  - to:\n    - podSelector:\n        matchLabels:\n          tier: {from_tier}\n    ports:\n    - port: http\n", lo + 100);
+                    let _ = write!(
+                        y,
+                        "  policyTypes: [Ingress, Egress]\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchExpressions:\n        - {{key: env, operator: NotIn, values: [dev]}}\n    ports:\n    - {{port: {lo}, endPort: {}, protocol: TCP}}\n  egress:\n  - to:\n    - podSelector:\n        matchLabels:\n          tier: {from_tier}\n    ports:\n    - port: http\n",
+                        lo + 100
+                    );
                 }
                 3 => {
                     let b = rng.below(4);
-                    let _ = write!(y, "  policyTypes: [Egress]\n  egress:\n  - to:\n    - ipBlock:\n        cidr: 10.0.0.0/8\n        except:\n        - 10.{b}.0.0/16\n    - ipBlock:\n        cidr: 172.16.{b}.0/24\n    ports:\n    - {{port: 443, protocol: TCP}}\n");
+                    let _ = write!(
+                        y,
+                        "  policyTypes: [Egress]\n  egress:\n  - to:\n    - ipBlock:\n        cidr: 10.0.0.0/8\n        except:\n        - 10.{b}.0.0/16\n    - ipBlock:\n        cidr: 172.16.{b}.0/24\n    ports:\n    - {{port: 443, protocol: TCP}}\n"
+                    );
                 }
                 _ => {
-                    let _ = write!(y, "  ingress:\n  - from:\n    - podSelector:\n        matchExpressions:\n        - {{key: team, operator: Exists}}\n        - {{key: legacy, operator: DoesNotExist}}\n    ports:\n    - {{port: 9090, protocol: TCP}}\n    - {{port: sql}}\n");
+                    let _ = write!(
+                        y,
+                        "  ingress:\n  - from:\n    - podSelector:\n        matchExpressions:\n        - {{key: team, operator: Exists}}\n        - {{key: legacy, operator: DoesNotExist}}\n    ports:\n    - {{port: 9090, protocol: TCP}}\n    - {{port: sql}}\n"
+                    );
                 }
             }
         }
@@ -146,7 +187,12 @@ mod tests {
 
     #[test]
     fn deterministic_and_loadable() {
-        let p = Params { namespaces: 3, workloads: 12, policies: 15, seed: 7 };
+        let p = Params {
+            namespaces: 3,
+            workloads: 12,
+            policies: 15,
+            seed: 7,
+        };
         let a = generate(&p);
         assert_eq!(a, generate(&p));
         let refs: Vec<(&str, &str)> = a.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
