@@ -109,7 +109,7 @@ pub fn discover(inputs: &[Input]) -> (Vec<Input>, Vec<(String, String)>) {
                                 files.push(e.into_path());
                             }
                         }
-                        Err(err) => errors.push((p.display().to_string(), err.to_string())),
+                        Err(err) => errors.push(walk_error(p, &err)),
                     }
                 }
             }
@@ -123,6 +123,23 @@ pub fn discover(inputs: &[Input]) -> (Vec<Input>, Vec<(String, String)>) {
         out.push(Input::Stdin);
     }
     (out, errors)
+}
+
+/// The path a walk error is about (the looping link, the unreadable entry)
+/// and what went wrong, without the path repeated.
+fn walk_error(root: &Path, err: &ignore::Error) -> (String, String) {
+    match err {
+        ignore::Error::WithPath { path, err } => (display_path(path), walk_error(root, err).1),
+        ignore::Error::Loop { child, ancestor } => (
+            display_path(child),
+            format!("symbolic link loop back to {}", display_path(ancestor)),
+        ),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(root, err)
+        }
+        ignore::Error::Io(e) => (display_path(root), e.to_string()),
+        other => (display_path(root), other.to_string()),
+    }
 }
 
 /// Display form of a path: relative paths stay as given, `./` dropped.
@@ -314,8 +331,13 @@ fn load_file(id: FileId, text: &str, bad_utf8: Option<usize>, options: &LoadOpti
                 YamlIssueKind::Limit => (codes::INPUT_LIMIT, Severity::Error),
                 YamlIssueKind::DuplicateKey => (codes::DUPLICATE_KEY, Severity::Error),
             };
-            out.diagnostics
-                .push(Diagnostic::new(rule, severity, issue.span, issue.message));
+            let mut d = Diagnostic::new(rule, severity, issue.span, issue.message);
+            if let Some(first) = issue.related {
+                d = d
+                    .label("duplicate")
+                    .with_secondary(first, "first defined here");
+            }
+            out.diagnostics.push(d);
         }
         if let Some(root) = doc.root {
             out.documents += 1;

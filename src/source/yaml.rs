@@ -102,7 +102,10 @@ impl Node {
     /// The key node and value node of `key` in a mapping (the first, if
     /// duplicated).
     pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
-        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(k, v)| (k, v))
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(k, v)| (k, v))
     }
 
     pub fn get(&self, key: &str) -> Option<&Node> {
@@ -160,6 +163,8 @@ pub struct YamlIssue {
     pub span: Span,
     pub message: String,
     pub kind: YamlIssueKind,
+    /// A related place (the first occurrence of a duplicated key).
+    pub related: Option<Span>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,18 +226,38 @@ pub fn parse_stream(file: FileId, text: &str) -> Vec<Document> {
 
 fn scan_issue(file: FileId, text: &str, err: &ScanError) -> YamlIssue {
     let marker = err.marker();
-    let start = marker.byte_offset().unwrap_or_else(|| char_to_byte(text, marker.index()));
+    let start = marker
+        .byte_offset()
+        .unwrap_or_else(|| char_to_byte(text, marker.index()));
     let start = start.min(text.len());
-    let end = text[start..].chars().next().map_or(start, |c| start + c.len_utf8());
+    let end = text[start..]
+        .chars()
+        .next()
+        .map_or(start, |c| start + c.len_utf8());
+    if matches!(err.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
+        return YamlIssue {
+            span: Span::new(file, start, end),
+            message: format!("nesting deeper than {MAX_DEPTH} levels; the document is skipped"),
+            kind: YamlIssueKind::Limit,
+            related: None,
+        };
+    }
     let mut message = err.info();
     if message.is_empty() {
         message = err.to_string();
     }
-    YamlIssue { span: Span::new(file, start, end), message, kind: YamlIssueKind::Syntax }
+    YamlIssue {
+        span: Span::new(file, start, end),
+        message,
+        kind: YamlIssueKind::Syntax,
+        related: None,
+    }
 }
 
 fn char_to_byte(text: &str, index: usize) -> usize {
-    text.char_indices().nth(index).map_or(text.len(), |(b, _)| b)
+    text.char_indices()
+        .nth(index)
+        .map_or(text.len(), |(b, _)| b)
 }
 
 enum Step {
@@ -243,7 +268,12 @@ enum Step {
 }
 
 enum Frame {
-    Seq { start: usize, flow: bool, items: Vec<Node>, anchor: usize },
+    Seq {
+        start: usize,
+        flow: bool,
+        items: Vec<Node>,
+        anchor: usize,
+    },
     Map {
         start: usize,
         flow: bool,
@@ -302,7 +332,9 @@ impl Builder {
                     GStyle::Folded => ScalarStyle::Folded,
                 };
                 if style == ScalarStyle::Plain
-                    && tag.as_ref().is_some_and(|t| t.is_yaml_core_schema_tag("str"))
+                    && tag
+                        .as_ref()
+                        .is_some_and(|t| t.is_yaml_core_schema_tag("str"))
                 {
                     style = ScalarStyle::DoubleQuoted;
                 }
@@ -320,7 +352,12 @@ impl Builder {
                     return Step::Abort(self.depth_issue(start, end));
                 }
                 let flow = matches!(style, granit_parser::StructureStyle::Flow);
-                self.stack.push(Frame::Seq { start, flow, items: Vec::new(), anchor });
+                self.stack.push(Frame::Seq {
+                    start,
+                    flow,
+                    items: Vec::new(),
+                    anchor,
+                });
                 Step::Continue
             }
             Event::MappingStart(style, anchor, _) => {
@@ -339,16 +376,31 @@ impl Builder {
                 Step::Continue
             }
             Event::SequenceEnd => {
-                let Some(Frame::Seq { start: s, flow, items, anchor }) = self.stack.pop() else {
+                let Some(Frame::Seq {
+                    start: s,
+                    flow,
+                    items,
+                    anchor,
+                }) = self.stack.pop()
+                else {
                     unreachable!("the parser balances sequence start and end events")
                 };
                 let e = collection_end(flow, end, items.last().map(|n| n.span.end as usize), s);
-                let node = Node { span: self.span(s, e), kind: NodeKind::Seq(items) };
+                let node = Node {
+                    span: self.span(s, e),
+                    kind: NodeKind::Seq(items),
+                };
                 self.finish_collection(node, anchor)
             }
             Event::MappingEnd => {
-                let Some(Frame::Map { start: s, flow, mut entries, anchor, merged, .. }) =
-                    self.stack.pop()
+                let Some(Frame::Map {
+                    start: s,
+                    flow,
+                    mut entries,
+                    anchor,
+                    merged,
+                    ..
+                }) = self.stack.pop()
                 else {
                     unreachable!("the parser balances mapping start and end events")
                 };
@@ -357,7 +409,10 @@ impl Builder {
                     merge_into(&mut entries, value);
                 }
                 let e = collection_end(flow, end, last, s);
-                let node = Node { span: self.span(s, e), kind: NodeKind::Map(entries) };
+                let node = Node {
+                    span: self.span(s, e),
+                    kind: NodeKind::Map(entries),
+                };
                 self.finish_collection(node, anchor)
             }
             Event::Alias(id) => {
@@ -366,6 +421,7 @@ impl Builder {
                         span: self.span(start, end),
                         message: "alias refers to an unknown anchor".into(),
                         kind: YamlIssueKind::Syntax,
+                        related: None,
                     });
                 };
                 let count = count_nodes(target);
@@ -378,6 +434,7 @@ impl Builder {
                              document (alias bomb?); the document is skipped"
                         ),
                         kind: YamlIssueKind::Limit,
+                        related: None,
                     });
                 }
                 let mut node = target.clone();
@@ -394,6 +451,7 @@ impl Builder {
             span: self.span(start, end.max(start + 1)),
             message: format!("nesting deeper than {MAX_DEPTH} levels; the document is skipped"),
             kind: YamlIssueKind::Limit,
+            related: None,
         }
     }
 
@@ -414,7 +472,12 @@ impl Builder {
                 items.push(node);
                 Step::Continue
             }
-            Some(Frame::Map { entries, key, merged, .. }) => {
+            Some(Frame::Map {
+                entries,
+                key,
+                merged,
+                ..
+            }) => {
                 match key.take() {
                     None => *key = Some(node),
                     Some(k) => {
@@ -429,12 +492,11 @@ impl Builder {
                                     self.issues.push(YamlIssue {
                                         span: k.span,
                                         message: format!(
-                                            "duplicate key `{name}` (first at byte {}); the \
-                                             API server rejects it and which value wins is \
-                                             undefined",
-                                            first.start
+                                            "duplicate key `{name}`; the API server rejects \
+                                             it and which value wins is undefined"
                                         ),
                                         kind: YamlIssueKind::DuplicateKey,
+                                        related: Some(first),
                                     });
                                 }
                             }
@@ -461,7 +523,10 @@ impl Builder {
         self.alias_nodes = 0;
         self.in_document = false;
         let root = self.root.take().filter(|n| !is_empty_document(n));
-        Document { root, issues: std::mem::take(&mut self.issues) }
+        Document {
+            root,
+            issues: std::mem::take(&mut self.issues),
+        }
     }
 }
 
@@ -501,7 +566,10 @@ fn merge_into(entries: &mut Vec<(Node, Node)>, value: Node) {
     };
     for source in sources {
         for (k, v) in source {
-            if !entries.iter().any(|(e, _)| e.as_str().is_some() && e.as_str() == k.as_str()) {
+            if !entries
+                .iter()
+                .any(|(e, _)| e.as_str().is_some() && e.as_str() == k.as_str())
+            {
                 entries.push((k, v));
             }
         }
@@ -513,7 +581,10 @@ fn count_nodes(node: &Node) -> usize {
         NodeKind::Scalar(..) => 1,
         NodeKind::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
         NodeKind::Map(entries) => {
-            1 + entries.iter().map(|(k, v)| count_nodes(k) + count_nodes(v)).sum::<usize>()
+            1 + entries
+                .iter()
+                .map(|(k, v)| count_nodes(k) + count_nodes(v))
+                .sum::<usize>()
         }
     }
 }
@@ -528,15 +599,24 @@ mod tests {
 
     #[test]
     fn spans_slice_back_to_scalars() {
-        let text = "# café\nkind: NetworkPolicy\nspec:\n  podSelector: {}\n  ports: [80, \"http\"]\n";
+        let text =
+            "# café\nkind: NetworkPolicy\nspec:\n  podSelector: {}\n  ports: [80, \"http\"]\n";
         let docs = parse(text);
         assert_eq!(docs.len(), 1);
         let root = docs[0].root.as_ref().unwrap();
         let kind = root.get("kind").unwrap();
-        assert_eq!(&text[kind.span.start as usize..kind.span.end as usize], "NetworkPolicy");
+        assert_eq!(
+            &text[kind.span.start as usize..kind.span.end as usize],
+            "NetworkPolicy"
+        );
         let port = root.at(&["spec".into(), "ports".into(), 1.into()]).unwrap();
-        assert_eq!(&text[port.span.start as usize..port.span.end as usize], "\"http\"");
-        assert!(matches!(port.kind, NodeKind::Scalar(ref s, ScalarStyle::DoubleQuoted) if s == "http"));
+        assert_eq!(
+            &text[port.span.start as usize..port.span.end as usize],
+            "\"http\""
+        );
+        assert!(
+            matches!(port.kind, NodeKind::Scalar(ref s, ScalarStyle::DoubleQuoted) if s == "http")
+        );
         let spec = root.get("spec").unwrap();
         assert!(text[spec.span.start as usize..spec.span.end as usize].ends_with("\"http\"]"));
     }
@@ -554,8 +634,11 @@ mod tests {
         let roots: Vec<_> = docs.iter().filter_map(|d| d.root.as_ref()).collect();
         assert_eq!(roots.len(), 2);
         assert_eq!(roots[1].get("c").and_then(Node::as_str), Some("3"));
-        let syntax: Vec<_> =
-            docs.iter().flat_map(|d| &d.issues).filter(|i| i.kind == YamlIssueKind::Syntax).collect();
+        let syntax: Vec<_> = docs
+            .iter()
+            .flat_map(|d| &d.issues)
+            .filter(|i| i.kind == YamlIssueKind::Syntax)
+            .collect();
         assert_eq!(syntax.len(), 1);
     }
 
@@ -569,7 +652,11 @@ mod tests {
             prev = name;
         }
         let docs = parse(&text);
-        assert!(docs.iter().flat_map(|d| &d.issues).any(|i| i.kind == YamlIssueKind::Limit));
+        assert!(
+            docs.iter()
+                .flat_map(|d| &d.issues)
+                .any(|i| i.kind == YamlIssueKind::Limit)
+        );
     }
 
     #[test]
@@ -577,7 +664,20 @@ mod tests {
         let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         let docs = parse(&text);
         assert!(docs.iter().all(|d| d.root.is_none()));
-        assert!(!docs.iter().flat_map(|d| &d.issues).collect::<Vec<_>>().is_empty());
+        let issues: Vec<_> = docs.iter().flat_map(|d| &d.issues).collect();
+        assert!(
+            issues.iter().any(|i| i.kind == YamlIssueKind::Limit),
+            "{issues:?}"
+        );
+        let block: String = (0..1000)
+            .map(|i| format!("{}- \n", " ".repeat(i)))
+            .collect();
+        let docs = parse(&block);
+        let issues: Vec<_> = docs.iter().flat_map(|d| &d.issues).collect();
+        assert!(
+            issues.iter().any(|i| i.kind == YamlIssueKind::Limit),
+            "{issues:?}"
+        );
     }
 
     #[test]
