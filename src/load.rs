@@ -244,16 +244,39 @@ pub fn load_with(inputs: &[Input], options: &LoadOptions) -> Loaded {
         .map(|&(id, bad_utf8)| load_file(id, &sources.get(id).text, bad_utf8, options))
         .collect();
     for r in results {
-        loaded.cluster.namespaces.extend(r.namespaces);
-        loaded.cluster.workloads.extend(r.workloads);
-        loaded.cluster.policies.extend(r.policies);
-        loaded.diagnostics.extend(r.diagnostics);
-        loaded.stats.documents += r.documents;
-        loaded.stats.objects += r.objects;
+        loaded.merge(r);
+    }
+    loaded.cluster.finish();
+    loaded
+}
+
+impl Loaded {
+    /// Adds one file's objects, diagnostics and counts.
+    fn merge(&mut self, r: FileResult) {
+        self.cluster.namespaces.extend(r.namespaces);
+        self.cluster.workloads.extend(r.workloads);
+        self.cluster.policies.extend(r.policies);
+        self.diagnostics.extend(r.diagnostics);
+        self.stats.documents += r.documents;
+        self.stats.objects += r.objects;
         for (k, n) in r.skipped {
-            *loaded.stats.skipped_kinds.entry(k).or_default() += n;
+            *self.stats.skipped_kinds.entry(k).or_default() += n;
         }
     }
+}
+
+/// Loads manifests from raw bytes, as if read from files (the fuzzer).
+pub fn load_bytes(files: &[(&str, &[u8])]) -> Loaded {
+    let options = LoadOptions::default();
+    let mut loaded = Loaded::default();
+    for (path, bytes) in files {
+        let (text, bad_utf8) = decode_text(bytes.to_vec());
+        let id = loaded.sources.add(SourceFile::new(*path, text));
+        let text = std::sync::Arc::clone(&loaded.sources.get(id).text);
+        let r = load_file(id, &text, bad_utf8, &options);
+        loaded.merge(r);
+    }
+    loaded.stats.files = files.len();
     loaded.cluster.finish();
     loaded
 }
@@ -265,12 +288,7 @@ pub fn load_texts(files: &[(&str, &str)]) -> Loaded {
     for (path, text) in files {
         let id = loaded.sources.add(SourceFile::new(*path, *text));
         let r = load_file(id, text, None, &options);
-        loaded.cluster.namespaces.extend(r.namespaces);
-        loaded.cluster.workloads.extend(r.workloads);
-        loaded.cluster.policies.extend(r.policies);
-        loaded.diagnostics.extend(r.diagnostics);
-        loaded.stats.documents += r.documents;
-        loaded.stats.objects += r.objects;
+        loaded.merge(r);
     }
     loaded.stats.files = files.len();
     loaded.cluster.finish();
