@@ -14,7 +14,8 @@ fn main() -> ExitCode {
         eprintln!("usage: gen_cluster OUT_DIR [NAMESPACES WORKLOADS POLICIES SEED]");
         return ExitCode::from(2);
     };
-    let num = |i: usize, default: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default);
+    let num =
+        |i: usize, default: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default);
     let params = Params {
         namespaces: num(1, 500),
         workloads: num(2, 20_000),
@@ -33,6 +34,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    eprintln!("wrote {params:?}: {:.1} MB in {}", bytes as f64 / 1e6, out.display());
+    eprintln!(
+        "wrote {params:?}: {:.1} MB in {}",
+        bytes as f64 / 1e6,
+        out.display()
+    );
     ExitCode::SUCCESS
 }

@@ -10,13 +10,15 @@
 use serde::Deserialize;
 
 use crate::model::{ContainerPort, Labels, Protocol};
+use crate::source::FileId;
 use crate::source::de::from_node;
 use crate::source::yaml::parse_stream;
-use crate::source::FileId;
 
 /// Bundled tables: (file name, text).
-pub const BUILTIN: &[(&str, &str)] =
-    &[("redis-enterprise-cluster.yaml", include_str!("../operators/redis-enterprise-cluster.yaml"))];
+pub const BUILTIN: &[(&str, &str)] = &[(
+    "redis-enterprise-cluster.yaml",
+    include_str!("../operators/redis-enterprise-cluster.yaml"),
+)];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -152,7 +154,10 @@ mod tests {
         assert!(!tables[0].matches("other.io/v1", "RedisEnterpriseCluster"));
         let w = tables[0].expand("rec", "redis-enterprise");
         assert_eq!(w[0].name, "rec");
-        assert_eq!(w[0].labels.get("redis.io/cluster").map(String::as_str), Some("rec"));
+        assert_eq!(
+            w[0].labels.get("redis.io/cluster").map(String::as_str),
+            Some("rec")
+        );
     }
 
     #[test]

@@ -1,22 +1,30 @@
 //! `netpol-lint check`: read manifests, analyse them, run every rule and
 //! report the findings.
 //!
-//! The pipeline is [`load`] → [`Engine::new`] → [`rules::run_all`] → loader
-//! diagnostics appended → [`report::sort`] → a renderer. This file owns the
-//! flags, the exit code and what goes to stderr; what a finding is belongs
-//! to the rules, how it looks to [`report`].
+//! The pipeline is [`Settings`] (configuration file and flags) → [`load`] →
+//! [`Engine::new`] → requirements evaluated and the enabled rules run →
+//! loader diagnostics appended → [`suppress::apply`] → [`report::sort`] → a
+//! renderer. This file owns the flags, the exit code and what goes to
+//! stderr; what a finding is belongs to the rules, how it looks to
+//! [`report`].
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use clap::builder::PossibleValuesParser;
 use clap::{Args, ValueEnum};
+use rayon::prelude::*;
 
+use super::requirements::ProfileArgs;
 use super::{Cli, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, emit, inputs};
+use crate::config::{self, Overrides, Settings};
 use crate::engine::Engine;
-use crate::load::{Input, Loaded, load};
+use crate::load::{Input, Loaded, load_with};
 use crate::report::{self, Diagnostic, Format, RenderOptions, Severity, Summary};
+use crate::requirements::PROFILES;
 use crate::rules::{self, Context};
 use crate::source::Sources;
+use crate::suppress;
 
 /// Environment variable that fixes the width of the human format.
 pub const WIDTH_ENV: &str = "NETPOL_LINT_WIDTH";
@@ -83,12 +91,53 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Exit 1 when a finding has at least this severity.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    pub fail_on: FailOn,
+    /// Exit 1 when a finding has at least this severity [default: `fail-on`
+    /// of the configuration, else warning].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// When to colour the human format.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub settings: Box<SettingsArgs>,
+}
+
+/// Rule selection, configuration and requirements: what `check` looks for.
+/// Each flag overrides the configuration file.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Configuration")]
+pub struct SettingsArgs {
+    /// Read this configuration file instead of looking for
+    /// `.netpol-lint.yaml` in the current directory and its parents.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Read no configuration file.
+    #[arg(long)]
+    pub no_config: bool,
+    /// Run only these rules (repeatable, comma-separated; `all` for every
+    /// rule). Replaces the selection of the configuration.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Do not run these rules (repeatable, comma-separated).
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Report a rule's findings at LEVEL: error, warning or info
+    /// (repeatable, comma-separated).
+    #[arg(long, value_name = "RULE=LEVEL", value_delimiter = ',')]
+    pub severity: Vec<String>,
+    /// Check the traffic requirements in this file (repeatable; added to
+    /// those of the configuration).
+    #[arg(long, value_name = "FILE")]
+    pub requirements: Vec<PathBuf>,
+    /// Check a bundled requirements profile (repeatable).
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(PROFILES))]
+    pub profile: Vec<String>,
+    /// Operator table for a custom resource whose operator creates pods
+    /// (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub operators: Vec<PathBuf>,
+    #[command(flatten, next_help_heading = "Profile parameters")]
+    pub profile_params: ProfileArgs,
 }
 
 /// What one check produced, ready to render.
@@ -104,20 +153,45 @@ pub struct Checked {
 /// included, in report order. No printing, no exit code: tests and other
 /// front ends call this.
 pub fn analyse(loaded: Loaded) -> Checked {
+    analyse_with(loaded, &Settings::default())
+}
+
+/// [`analyse`] under settings: requirements files and profiles are read
+/// into the same sources and evaluated, only the enabled rules run, and
+/// severities, skipped namespaces and suppressions apply.
+pub fn analyse_with(loaded: Loaded, settings: &Settings) -> Checked {
     let Loaded {
-        sources,
+        mut sources,
         cluster,
         diagnostics: loader_diags,
         stats,
     } = loaded;
+    let (requirements, mut diagnostics) = settings.load_requirements(&mut sources);
     let engine = Engine::new(&cluster);
+    diagnostics.extend(crate::requirements::evaluate(&engine, &requirements));
     let cx = Context {
         cluster: &cluster,
         engine: &engine,
         sources: &sources,
+        dns: &settings.dns,
     };
-    let mut diagnostics = rules::run_all(&cx);
+    // Rules only read the model: run them on all cores and keep their
+    // findings in catalog order.
+    let enabled: Vec<_> = rules::registry()
+        .into_iter()
+        .filter(|r| settings.is_enabled(r.meta().name))
+        .collect();
+    let found: Vec<Vec<Diagnostic>> = enabled
+        .par_iter()
+        .map(|rule| {
+            let mut out = Vec::new();
+            rule.check(&cx, &mut out);
+            out
+        })
+        .collect();
+    diagnostics.extend(found.into_iter().flatten());
     diagnostics.extend(loader_diags);
+    let mut diagnostics = suppress::apply(settings, &cluster, &sources, diagnostics);
     report::sort(&mut diagnostics, &sources);
     let summary = Summary::new(stats.files, stats.objects, &diagnostics);
     Checked {
@@ -128,11 +202,14 @@ pub fn analyse(loaded: Loaded) -> Checked {
 }
 
 pub fn run(cli: &Cli, args: &CheckArgs) -> u8 {
+    let Some(settings) = settings(cli, args) else {
+        return EXIT_ERROR;
+    };
     let inputs = inputs(&args.paths);
     if !missing_paths(&inputs).is_empty() {
         return EXIT_ERROR;
     }
-    let loaded = load(&inputs);
+    let loaded = load_with(&inputs, &settings.load_options());
     if cli.verbose > 0 && !cli.quiet {
         log_input(&loaded);
     }
@@ -140,11 +217,14 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> u8 {
         nothing_read(&loaded, &args.paths);
         return EXIT_ERROR;
     }
-    let checked = analyse(loaded);
+    let checked = analyse_with(loaded, &settings);
     if cli.verbose > 0 && !cli.quiet {
         eprintln!(
             "netpol-lint: {} rules run, {} findings",
-            rules::registry().len(),
+            rules::registry()
+                .iter()
+                .filter(|r| settings.is_enabled(r.meta().name))
+                .count(),
             checked.diagnostics.len()
         );
     }
@@ -164,15 +244,92 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> u8 {
         return EXIT_ERROR;
     }
     // The human format ends with the summary and JSON carries it; the
-    // one-line-per-finding format keeps stdout to findings only.
-    if args.format == Format::Short && !cli.quiet {
+    // others keep stdout to what their consumer parses.
+    if args.format.summary_on_stderr() && !cli.quiet {
         eprintln!("{}", checked.summary.line());
     }
-    if args.fail_on.fails(&checked.diagnostics) {
+    if settings.fail_on.fails(&checked.diagnostics) {
         EXIT_FINDINGS
     } else {
         EXIT_OK
     }
+}
+
+/// The configuration file (unless `--no-config`) merged with the flags.
+/// `None` after printing why when either cannot be used.
+fn settings(cli: &Cli, args: &CheckArgs) -> Option<Settings> {
+    let flags = &args.settings;
+    let path = if flags.no_config {
+        None
+    } else if let Some(path) = &flags.config {
+        if !path.is_file() {
+            eprintln!("error: {}: no such configuration file", path.display());
+            return None;
+        }
+        Some(path.clone())
+    } else {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| config::discover(&cwd))
+    };
+    let config = match path {
+        None => None,
+        Some(path) => {
+            if cli.verbose > 0 && !cli.quiet {
+                eprintln!("netpol-lint: configuration from {}", path.display());
+            }
+            let mut sources = Sources::default();
+            match config::load_config(&path, &mut sources) {
+                Ok(c) => Some(c),
+                Err(diags) => {
+                    config_errors(args, &diags, &sources);
+                    return None;
+                }
+            }
+        }
+    };
+    let overrides = Overrides {
+        select: flags.select.clone(),
+        ignore: flags.ignore.clone(),
+        severity: flags.severity.clone(),
+        fail_on: args.fail_on,
+        requirements: flags.requirements.clone(),
+        profiles: flags.profile.clone(),
+        profile_params: flags.profile_params.clone(),
+        operators: flags.operators.clone(),
+    };
+    match Settings::resolve(config, &overrides) {
+        Ok(s) => Some(s),
+        Err(errors) => {
+            for e in errors {
+                eprintln!("error: {e}");
+            }
+            None
+        }
+    }
+}
+
+/// Findings in the configuration file, on stderr: the short format when
+/// asked for, the annotated one otherwise.
+fn config_errors(args: &CheckArgs, diags: &[Diagnostic], sources: &Sources) {
+    let mut diags = diags.to_vec();
+    report::sort(&mut diags, sources);
+    let summary = Summary::new(1, 0, &diags);
+    let opts = RenderOptions {
+        color: false,
+        width: width(),
+    };
+    let format = if args.format == Format::Short {
+        Format::Short
+    } else {
+        Format::Human
+    };
+    let text = report::render(format, &diags, sources, &summary, &opts);
+    let text = text
+        .strip_suffix(&format!("{}\n", summary.line()))
+        .unwrap_or(&text);
+    eprint!("{text}");
+    eprintln!("error: the configuration cannot be used; nothing was checked");
 }
 
 /// Reports named paths that do not exist; a typo in a path must not pass

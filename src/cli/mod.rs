@@ -4,9 +4,12 @@
 //! (or a denied `query`), 2 the tool could not run.
 
 pub mod check;
+pub mod completions;
+pub mod config_cmd;
 pub mod query;
 pub mod reach;
 pub mod requirements;
+pub mod rules;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -42,9 +45,15 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The end of `check --help`.
+const CHECK_EXIT_CODES: &str = "Exit codes: 0 no finding at or above --fail-on, 1 findings at or \
+    above --fail-on, 2 the tool could not run (bad arguments, a missing path, nothing to read, an \
+    unreadable config). A closed pipe (`| head`) is not an error.";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Lint manifests: report mistakes in NetworkPolicies, each at its line.
+    #[command(after_help = CHECK_EXIT_CODES)]
     Check(check::CheckArgs),
     /// Print the connectivity map of every workload.
     Reach(reach::ReachArgs),
@@ -52,6 +61,14 @@ pub enum Command {
     Query(query::QueryArgs),
     /// Requirements files: print their schema or a bundled profile.
     Requirements(requirements::RequirementsArgs),
+    /// List the checks, or print the documentation of one.
+    Rules(rules::RulesArgs),
+    /// The configuration file: print its JSON Schema.
+    Config(config_cmd::ConfigArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) of netpol-lint or of one command.
+    Man(completions::ManArgs),
 }
 
 /// Paths from the command line: `-` is stdin, none is the current directory.
@@ -61,7 +78,13 @@ pub fn inputs(paths: &[PathBuf]) -> Vec<Input> {
     }
     paths
         .iter()
-        .map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::Path(p.clone()) })
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                Input::Stdin
+            } else {
+                Input::Path(p.clone())
+            }
+        })
         .collect()
 }
 
@@ -81,6 +104,10 @@ pub fn main() -> ExitCode {
         Command::Reach(args) => reach::run(&cli, args),
         Command::Query(args) => query::run(&cli, args),
         Command::Requirements(args) => requirements::run(&cli, args),
+        Command::Rules(args) => rules::run(&cli, args),
+        Command::Config(args) => config_cmd::run(&cli, args),
+        Command::Completions(args) => completions::run_completions(args),
+        Command::Man(args) => completions::run_man(args),
     };
     ExitCode::from(code)
 }

@@ -107,6 +107,10 @@ pub struct Engine<'c> {
     /// Classes of each namespace, by namespace index.
     ns_classes: Vec<Vec<usize>>,
     ns_index: HashMap<&'c str, usize>,
+    /// Policies by the namespace they are in, each list in policy order. A
+    /// policy only ever selects pods of its own namespace, so [`Engine::side`]
+    /// looks at these instead of scanning every policy of the cluster.
+    ns_policies: HashMap<&'c str, Vec<usize>>,
     /// For each policy, the classes its `podSelector` selects.
     pub selected: Vec<Vec<usize>>,
     /// For each class and direction, the policies that isolate it.
@@ -150,12 +154,20 @@ impl<'c> Engine<'c> {
         for (ci, c) in classes.iter().enumerate() {
             ns_classes[c.namespace].push(ci);
         }
+        let mut ns_policies: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (pi, p) in cluster.policies.iter().enumerate() {
+            ns_policies
+                .entry(p.namespace.as_str())
+                .or_default()
+                .push(pi);
+        }
         let mut engine = Engine {
             cluster,
             classes,
             workload_class,
             ns_classes,
             ns_index,
+            ns_policies,
             selected: Vec::new(),
             isolating: [Vec::new(), Vec::new()],
         };
@@ -258,11 +270,13 @@ impl<'c> Engine<'c> {
         dst_ports: &[ContainerPort],
     ) -> SideVerdict {
         let mut verdict = SideVerdict::default();
-        for (pi, p) in self.cluster.policies.iter().enumerate() {
-            if p.namespace != subject.namespace
-                || !p.affects(dir)
-                || !p.selector.matches(subject.labels)
-            {
+        let in_namespace = self
+            .ns_policies
+            .get(subject.namespace)
+            .map_or(&[][..], Vec::as_slice);
+        for &pi in in_namespace {
+            let p = &self.cluster.policies[pi];
+            if !p.affects(dir) || !p.selector.matches(subject.labels) {
                 continue;
             }
             verdict.selecting.push(pi);

@@ -87,7 +87,10 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn namespace(&self, name: &str) -> Option<&Namespace> {
-        self.namespaces.binary_search_by(|n| n.name.as_str().cmp(name)).ok().map(|i| &self.namespaces[i])
+        self.namespaces
+            .binary_search_by(|n| n.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.namespaces[i])
     }
 
     /// Adds implicit namespaces for everything that lives in one the input
@@ -125,7 +128,9 @@ impl Cluster {
         for w in self.workloads.drain(..) {
             match deduped.last_mut() {
                 Some(last)
-                    if last.namespace == w.namespace && last.name == w.name && last.kind == w.kind =>
+                    if last.namespace == w.namespace
+                        && last.name == w.name
+                        && last.kind == w.kind =>
                 {
                     *last = w;
                 }

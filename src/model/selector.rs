@@ -57,7 +57,10 @@ impl Selector {
     pub fn from_k8s(sel: &LabelSelector) -> Self {
         let mut requirements = Vec::new();
         for (k, v) in sel.match_labels.iter().flatten() {
-            requirements.push(Requirement { key: k.clone(), op: Op::In(vec![v.clone()]) });
+            requirements.push(Requirement {
+                key: k.clone(),
+                op: Op::In(vec![v.clone()]),
+            });
         }
         for e in sel.match_expressions.iter().flatten() {
             let values = e.values.clone().unwrap_or_default();
@@ -68,7 +71,10 @@ impl Selector {
                 "DoesNotExist" if values.is_empty() => Op::DoesNotExist,
                 _ => Op::Invalid,
             };
-            requirements.push(Requirement { key: e.key.clone(), op });
+            requirements.push(Requirement {
+                key: e.key.clone(),
+                op,
+            });
         }
         Selector { requirements }
     }
@@ -143,7 +149,10 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn expr(key: &str, op: &str, values: &[&str]) -> LabelSelectorRequirement {
@@ -194,7 +203,11 @@ mod tests {
 
     #[test]
     fn invalid_expressions_match_nothing() {
-        for (op, values) in [("In", &[][..]), ("Exists", &["x"][..]), ("Equals", &["x"][..])] {
+        for (op, values) in [
+            ("In", &[][..]),
+            ("Exists", &["x"][..]),
+            ("Equals", &["x"][..]),
+        ] {
             let s = Selector::from_k8s(&LabelSelector {
                 match_labels: None,
                 match_expressions: Some(vec![expr("k", op, values)]),
@@ -208,7 +221,10 @@ mod tests {
     fn representative_satisfies_the_selector() {
         let s = Selector::from_k8s(&LabelSelector {
             match_labels: Some([("app".to_string(), "db".to_string())].into()),
-            match_expressions: Some(vec![expr("tier", "Exists", &[]), expr("x", "NotIn", &["1"])]),
+            match_expressions: Some(vec![
+                expr("tier", "Exists", &[]),
+                expr("x", "NotIn", &["1"]),
+            ]),
         });
         let r = s.representative().unwrap();
         assert!(s.matches(&r));

@@ -41,7 +41,10 @@ pub struct Label {
 
 impl Label {
     pub fn new(span: Span, message: impl Into<String>) -> Self {
-        Label { span, message: message.into() }
+        Label {
+            span,
+            message: message.into(),
+        }
     }
 }
 
@@ -64,7 +67,12 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(rule: &'static str, severity: Severity, span: Span, message: impl Into<String>) -> Self {
+    pub fn new(
+        rule: &'static str,
+        severity: Severity,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             rule,
             severity,

@@ -10,12 +10,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
+use rayon::prelude::*;
 
 use super::{Diagnostic, Label, RenderOptions, Severity, Summary, locate};
-use crate::source::{FileId, Sources, Span};
+use crate::source::{FileId, SourceFile, Sources, Span};
 
 pub fn render(
     diags: &[Diagnostic],
@@ -32,30 +35,52 @@ pub fn render(
         .with_links(false)
         .with_width(opts.width)
         .with_show_related_as_nested(true);
-    let mut out = String::new();
-    for d in diags {
-        let report = Report::new(d, sources);
-        let mut one = String::new();
-        if handler.render_report(&mut one, &report).is_ok() {
-            // miette indents the empty lines of a multi-line help; trailing
-            // blanks would only upset editors and snapshot diffs.
-            for line in one.lines() {
-                out.push_str(line.trim_end_matches(' '));
-                out.push('\n');
-            }
-        } else {
-            // Rendering into a String fails only if a Display impl does; fall
-            // back to the one-line form rather than drop the finding.
-            out.push_str(&super::short::render(
-                std::slice::from_ref(d),
-                sources,
-                summary,
-                opts,
-            ));
-        }
-        out.push('\n');
+    // Whether each file has a carriage return; see [`Window`].
+    let has_cr: Vec<bool> = sources.iter().map(|(_, f)| f.text.contains('\r')).collect();
+    // miette takes most of the time of a large report, and each finding
+    // renders on its own: render them on all cores, then join in order.
+    let parts: Vec<String> = diags
+        .par_iter()
+        .map(|d| render_one(&handler, d, sources, summary, opts, &has_cr))
+        .collect();
+    let mut out = String::with_capacity(parts.iter().map(String::len).sum::<usize>() + 80);
+    for part in &parts {
+        out.push_str(part);
     }
     out.push_str(&summary.line());
+    out.push('\n');
+    out
+}
+
+/// One finding and the blank line after it.
+fn render_one(
+    handler: &GraphicalReportHandler,
+    d: &Diagnostic,
+    sources: &Sources,
+    summary: &Summary,
+    opts: &RenderOptions,
+    has_cr: &[bool],
+) -> String {
+    let report = Report::new(d, sources, has_cr);
+    let mut one = String::new();
+    let mut out = String::new();
+    if handler.render_report(&mut one, &report).is_ok() {
+        // miette indents the empty lines of a multi-line help; trailing
+        // blanks would only upset editors and snapshot diffs.
+        for line in one.lines() {
+            out.push_str(line.trim_end_matches(' '));
+            out.push('\n');
+        }
+    } else {
+        // Rendering into a String fails only if a Display impl does; fall
+        // back to the one-line form rather than drop the finding.
+        out.push_str(&super::short::render(
+            std::slice::from_ref(d),
+            sources,
+            summary,
+            opts,
+        ));
+    }
     out.push('\n');
     out
 }
@@ -68,13 +93,13 @@ struct Report<'a> {
     code: Option<String>,
     severity: miette::Severity,
     help: Option<&'a str>,
-    source: NamedSource<Arc<str>>,
+    source: Window<'a>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report<'a>>,
 }
 
 impl<'a> Report<'a> {
-    fn new(d: &'a Diagnostic, sources: &'a Sources) -> Self {
+    fn new(d: &'a Diagnostic, sources: &'a Sources, has_cr: &[bool]) -> Self {
         let file = d.primary.span.file;
         let mut labels = vec![labeled(sources, &d.primary, true)];
         // Labels in other files, grouped by file (in load order).
@@ -88,28 +113,28 @@ impl<'a> Report<'a> {
         }
         let related = elsewhere
             .into_iter()
-            .map(|(file, ls)| Report::related(file, &ls, sources))
+            .map(|(file, ls)| Report::related(file, &ls, sources, has_cr))
             .collect();
         Report {
             message: d.message.clone(),
             code: Some(header(d)),
             severity: severity(d.severity),
             help: d.help.as_deref(),
-            source: named(sources, file),
+            source: named(sources, file, has_cr),
             labels,
             related,
         }
     }
 
     /// A note showing labels that live in another file than the finding.
-    fn related(file: FileId, labels: &[&Label], sources: &'a Sources) -> Self {
+    fn related(file: FileId, labels: &[&Label], sources: &'a Sources, has_cr: &[bool]) -> Self {
         Report {
             // The snippet header names the file and position.
             message: "see also".to_string(),
             code: None,
             severity: miette::Severity::Advice,
             help: None,
-            source: named(sources, file),
+            source: named(sources, file, has_cr),
             labels: labels.iter().map(|l| labeled(sources, l, false)).collect(),
             related: Vec::new(),
         }
@@ -168,9 +193,94 @@ fn labeled(sources: &Sources, label: &Label, primary: bool) -> LabeledSpan {
     }
 }
 
-fn named(sources: &Sources, id: FileId) -> NamedSource<Arc<str>> {
-    let file = sources.get(id);
-    NamedSource::new(&file.path, Arc::clone(&file.text)).with_language("yaml")
+fn named<'a>(sources: &'a Sources, id: FileId, has_cr: &[bool]) -> Window<'a> {
+    Window {
+        file: sources.get(id),
+        has_cr: has_cr.get(id.0 as usize).copied().unwrap_or(true),
+    }
+}
+
+/// A file as miette reads it, cut to the lines around each label.
+///
+/// miette locates a label by scanning the text from its first byte, once
+/// per label and context: over thousands of findings in files of tens of
+/// kilobytes that scan was most of the run. A window starting a few lines
+/// above the label and ending a few lines below it gives miette the same
+/// bytes to draw; line numbers and offsets are shifted back, so the output
+/// is unchanged.
+struct Window<'a> {
+    file: &'a SourceFile,
+    /// The file has a `\r`, which miette takes as a line end and the line
+    /// index does not: such files get the whole text.
+    has_cr: bool,
+}
+
+impl Window<'_> {
+    /// Line margin beyond the context miette asks for, so that its scan
+    /// starts and stops exactly where it would on the whole text.
+    const MARGIN: usize = 2;
+
+    /// Byte range of the window, and the number of lines before it.
+    fn bounds(&self, span: &SourceSpan, before: usize, after: usize) -> (usize, usize, usize) {
+        let text = self.file.text.as_bytes();
+        if self.has_cr {
+            return (0, text.len(), 0);
+        }
+        let offset = span.offset().min(text.len());
+        let end = (span.offset() + span.len()).min(text.len());
+        let mut start = text[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        for _ in 0..before + Self::MARGIN {
+            if start == 0 {
+                break;
+            }
+            start = text[..start - 1]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+        }
+        let mut stop = end;
+        for _ in 0..after + Self::MARGIN + 1 {
+            match text[stop..].iter().position(|&b| b == b'\n') {
+                Some(i) => stop += i + 1,
+                None => {
+                    stop = text.len();
+                    break;
+                }
+            }
+        }
+        let lines_before = self.file.line_col(start as u32).line as usize - 1;
+        (start, stop, lines_before)
+    }
+}
+
+impl SourceCode for Window<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let (start, stop, lines_before) =
+            self.bounds(span, context_lines_before, context_lines_after);
+        let text = &self.file.text.as_bytes()[start..stop];
+        // Offsets past the end stay past the end of the window.
+        let local = SourceSpan::from((span.offset().saturating_sub(start), span.len()));
+        let inner = text.read_span(&local, context_lines_before, context_lines_after)?;
+        let shifted = SourceSpan::from((inner.span().offset() + start, inner.span().len()));
+        let contents = MietteSpanContents::new_named(
+            self.file.path.clone(),
+            inner.data(),
+            shifted,
+            inner.line() + lines_before,
+            inner.column(),
+            inner.line_count() + lines_before,
+        )
+        .with_language("yaml");
+        Ok(Box::new(contents))
+    }
 }
 
 impl fmt::Debug for Report<'_> {

@@ -8,11 +8,17 @@
 //! A new format is a new module plus one arm in [`render`].
 
 pub mod diagnostic;
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod short;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
+
+use std::path::{Component, Path, PathBuf};
 
 use crate::source::{Sources, Span};
 
@@ -25,6 +31,23 @@ pub enum Format {
     Short,
     /// One JSON document; the fields are a documented contract.
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the changed files.
+    Github,
+    /// JUnit XML, for CI systems that only show test reports.
+    Junit,
+    /// GitLab Code Quality JSON.
+    Gitlab,
+}
+
+impl Format {
+    /// Does the summary line go to stderr? Formats whose stdout carries no
+    /// summary of their own, or only counts (JUnit, SARIF), print it there
+    /// so that a CI log still shows it.
+    pub fn summary_on_stderr(self) -> bool {
+        !matches!(self, Format::Human | Format::Json)
+    }
 }
 
 /// How a renderer draws; only the human format uses these today.
@@ -107,6 +130,85 @@ pub fn locate(sources: &Sources, span: Span) -> Location<'_> {
     }
 }
 
+/// A finding's file as CI systems match it against a checkout: they want
+/// paths relative to the repository root, which is the working directory
+/// the tool runs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Artifact {
+    /// Inside the working directory: relative, `/`-separated, no `.` or `..`.
+    Relative(String),
+    /// Outside it: absolute and normalised (or as given when the working
+    /// directory is unknown).
+    Outside(PathBuf),
+    /// Standard input, which has no path.
+    Stdin,
+}
+
+/// Resolves a display path (see [`Location::file`]) against `cwd`, the
+/// working directory. Lexical only: symbolic links are not followed, so a
+/// path that reaches the working directory through a link counts as
+/// outside.
+pub fn artifact(file: &str, cwd: Option<&Path>) -> Artifact {
+    // The loader names standard input this way (`load::read_input`).
+    if file == "<stdin>" {
+        return Artifact::Stdin;
+    }
+    let path = Path::new(file);
+    let Some(cwd) = cwd else {
+        let normal = normalise(path);
+        return match normal.components().next() {
+            Some(Component::Normal(_)) => Artifact::Relative(slashed(&normal)),
+            _ => Artifact::Outside(normal),
+        };
+    };
+    let absolute = normalise(&cwd.join(path));
+    match absolute.strip_prefix(normalise(cwd)) {
+        Ok(rel) if rel.as_os_str().is_empty() => Artifact::Relative(".".to_string()),
+        Ok(rel) => Artifact::Relative(slashed(rel)),
+        Err(_) => Artifact::Outside(absolute),
+    }
+}
+
+impl Artifact {
+    /// The path a person or a CI annotation reads: relative inside the
+    /// working directory, absolute outside, `<stdin>` for standard input.
+    pub fn display(&self) -> String {
+        match self {
+            Artifact::Relative(p) => p.clone(),
+            Artifact::Outside(p) => p.to_string_lossy().into_owned(),
+            Artifact::Stdin => "<stdin>".to_string(),
+        }
+    }
+}
+
+/// Drops `.` and resolves `..` against the preceding component; a leading
+/// `..` of a relative path stays.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else if !out.has_root() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn slashed(path: &Path) -> String {
+    let parts: Vec<_> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect();
+    parts.join("/")
+}
+
 /// Puts findings in report order: file path, line, column, rule, message,
 /// then the rest of the primary span so that the order never depends on
 /// the order rules ran in.
@@ -149,6 +251,10 @@ pub fn render(
         Format::Human => human::render(diags, sources, summary, opts),
         Format::Short => short::render(diags, sources, summary, opts),
         Format::Json => json::render(diags, sources, summary, opts),
+        Format::Sarif => sarif::render(diags, sources, summary, opts),
+        Format::Github => github::render(diags, sources, summary, opts),
+        Format::Junit => junit::render(diags, sources, summary, opts),
+        Format::Gitlab => gitlab::render(diags, sources, summary, opts),
     }
 }
 
@@ -219,5 +325,28 @@ mod tests {
             infos: 3,
         };
         assert_eq!(s.line(), "1 file, 2 objects: 1 error, 0 warnings, 3 infos");
+    }
+
+    #[test]
+    fn artifact_is_relative_inside_the_working_directory() {
+        let cwd = Some(Path::new("/repo"));
+        let rel = |p: &str| Artifact::Relative(p.to_string());
+        assert_eq!(artifact("deploy/np.yaml", cwd), rel("deploy/np.yaml"));
+        assert_eq!(artifact("./deploy/../np.yaml", cwd), rel("np.yaml"));
+        assert_eq!(artifact("/repo/deploy/np.yaml", cwd), rel("deploy/np.yaml"));
+        assert_eq!(
+            artifact("../other/np.yaml", cwd),
+            Artifact::Outside(PathBuf::from("/other/np.yaml"))
+        );
+        assert_eq!(
+            artifact("/repository/np.yaml", cwd),
+            Artifact::Outside("/repository/np.yaml".into())
+        );
+        assert_eq!(artifact("<stdin>", cwd), Artifact::Stdin);
+        assert_eq!(artifact("deploy/np.yaml", None), rel("deploy/np.yaml"));
+        assert_eq!(
+            artifact("../np.yaml", None),
+            Artifact::Outside("../np.yaml".into())
+        );
     }
 }

@@ -11,20 +11,26 @@
 
 use crate::engine::{Peerish, PodView, RuleRef};
 use crate::model::policy::Direction;
-use crate::model::{ContainerPort, Labels, NAME_LABEL, Peer, PortSet, Protocol};
+use crate::model::{ContainerPort, Labels, NAME_LABEL, Peer, PortSet, Protocol, Selector};
 
 use super::Context;
 
-/// Where the cluster DNS runs.
-// TODO: make this configurable (OpenShift serves DNS from `openshift-dns` on
-// 5353); the configuration file of issue 5 will fill it in.
+/// Where the cluster DNS runs: the kube-dns default, or the `dns` section
+/// of the configuration file (OpenShift serves DNS from `openshift-dns` on
+/// 5353, for instance).
 #[derive(Debug, Clone)]
 pub struct DnsService {
     pub namespace: String,
-    /// Labels every DNS pod carries.
+    /// Selects the DNS pods among the pods of `namespace`.
+    pub pod_selector: Selector,
+    /// Labels of the imagined DNS pod when the input defines none: a set
+    /// that `pod_selector` matches.
     pub pod_labels: Labels,
-    /// The port DNS is served on, over UDP and TCP.
+    /// The port DNS is served on.
     pub port: u16,
+    /// The protocols DNS is served over: UDP, and TCP unless configured
+    /// away. Over a protocol it does not serve there is nothing to reach.
+    pub protocols: Vec<Protocol>,
     /// Container ports of the imagined DNS pod, for named policy ports.
     pub container_ports: Vec<ContainerPort>,
 }
@@ -32,41 +38,75 @@ pub struct DnsService {
 impl Default for DnsService {
     /// kube-dns and CoreDNS as kubeadm and the managed offerings deploy them.
     fn default() -> Self {
-        let port = |name: &str, port, protocol| ContainerPort {
-            name: Some(name.into()),
-            port,
-            protocol,
-        };
-        DnsService {
-            namespace: "kube-system".into(),
-            pod_labels: [("k8s-app".to_string(), "kube-dns".to_string())].into(),
-            port: 53,
-            container_ports: vec![
-                port("dns", 53, Protocol::Udp),
-                port("dns-tcp", 53, Protocol::Tcp),
-                port("metrics", 9153, Protocol::Tcp),
-            ],
-        }
+        let labels: Labels = [("k8s-app".to_string(), "kube-dns".to_string())].into();
+        let mut dns = DnsService::new(
+            "kube-system".into(),
+            selector_of(&labels),
+            labels,
+            53,
+            vec![Protocol::Udp, Protocol::Tcp],
+        );
+        // CoreDNS also exposes its metrics port; a policy may name it.
+        dns.container_ports.push(ContainerPort {
+            name: Some("metrics".into()),
+            port: 9153,
+            protocol: Protocol::Tcp,
+        });
+        dns
     }
 }
 
+/// `matchLabels` only.
+fn selector_of(labels: &Labels) -> Selector {
+    Selector::from_k8s(
+        &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector {
+            match_labels: Some(labels.clone()),
+            match_expressions: None,
+        },
+    )
+}
+
 impl DnsService {
+    /// A DNS service whose imagined pod serves `port` over `protocols`
+    /// under the conventional CoreDNS port names (`dns`, `dns-tcp`).
+    pub fn new(
+        namespace: String,
+        pod_selector: Selector,
+        pod_labels: Labels,
+        port: u16,
+        protocols: Vec<Protocol>,
+    ) -> Self {
+        let container_ports = protocols
+            .iter()
+            .map(|&protocol| {
+                let name = match protocol {
+                    Protocol::Tcp => "dns-tcp",
+                    _ => "dns",
+                };
+                ContainerPort {
+                    name: Some(name.into()),
+                    port,
+                    protocol,
+                }
+            })
+            .collect();
+        DnsService {
+            namespace,
+            pod_selector,
+            pod_labels,
+            port,
+            protocols,
+            container_ports,
+        }
+    }
+
     /// `` `kube-system` pods `k8s-app=kube-dns` ``, for messages.
     pub fn describe(&self) -> String {
-        let labels: Vec<String> = self
-            .pod_labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        format!("`{}` pods `{}`", self.namespace, labels.join(","))
+        format!("`{}` pods `{}`", self.namespace, self.pod_selector)
     }
 
     fn is_dns_pod(&self, namespace: &str, labels: &Labels) -> bool {
-        namespace == self.namespace
-            && self
-                .pod_labels
-                .iter()
-                .all(|(k, v)| labels.get(k) == Some(v))
+        namespace == self.namespace && self.pod_selector.matches(labels)
     }
 }
 
@@ -184,6 +224,11 @@ pub fn access(cx: &Context<'_>, dns: &DnsService) -> Vec<DnsAccess> {
             udp &= ports.contains(Protocol::Udp, target.udp_port);
             tcp &= ports.contains(Protocol::Tcp, target.tcp_port);
             udp_rules.extend(rules);
+        }
+        if !dns.protocols.contains(&Protocol::Tcp) {
+            // A DNS that does not serve TCP cannot be reached over it by
+            // anyone: there is no TCP access to miss.
+            tcp = true;
         }
         let (udp_port, tcp_port) = targets
             .first()

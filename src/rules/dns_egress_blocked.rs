@@ -26,7 +26,9 @@ When the input defines DNS pods, their container ports count: the port named
 `dns` (UDP) and `dns-tcp` (TCP), since a policy sees the port after the
 Service has mapped 53 to it. Reports each workload that cannot send UDP to
 the DNS port, with the policies that isolate it; with several DNS pods, each
-must be reachable, as the Service spreads queries over all of them.
+must be reachable, as the Service spreads queries over all of them. The
+`dns` section of the configuration file says where a cluster runs its DNS
+when that is not kube-dns (OpenShift: `openshift-dns` on 5353).
 
 ## Why it matters
 
@@ -128,8 +130,8 @@ impl Rule for DnsEgressBlocked {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let service = DnsService::default();
-        for access in dns::access(cx, &service).into_iter().filter(|a| !a.udp) {
+        let service = cx.dns;
+        for access in dns::access(cx, service).into_iter().filter(|a| !a.udp) {
             let w = &cx.cluster.workloads[access.workload];
             let mut d = Diagnostic::new(
                 META.name,
@@ -146,7 +148,7 @@ impl Rule for DnsEgressBlocked {
             .label("egress isolated, DNS not allowed")
             .help(format!(
                 "allow DNS in an egress policy that selects these pods:\n\n{}",
-                fix(&service, access.udp_port, access.tcp_port)
+                fix(service, access.udp_port, access.tcp_port)
             ))
             .object(workload_object(w));
             for &pi in &access.isolating {

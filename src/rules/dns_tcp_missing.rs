@@ -2,7 +2,7 @@
 //! over TCP.
 
 use crate::report::{Diagnostic, Severity};
-use crate::rules::dns::{self, DnsService};
+use crate::rules::dns;
 use crate::rules::support::workload_object;
 use crate::rules::{Context, Rule, RuleMeta};
 
@@ -123,8 +123,8 @@ impl Rule for DnsTcpMissing {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let service = DnsService::default();
-        for access in dns::access(cx, &service)
+        let service = cx.dns;
+        for access in dns::access(cx, service)
             .into_iter()
             .filter(|a| a.udp && !a.tcp)
         {

@@ -11,24 +11,42 @@
 //! matters, example (fires), fixed, known problems, references.
 
 mod anywhere;
+pub mod any_namespace_peer;
+pub mod catalog;
+pub mod consecutive_ports;
 pub mod default_deny_missing;
+pub mod deprecated_api_version;
 pub mod dns;
 pub mod dns_egress_blocked;
 pub mod dns_tcp_missing;
 pub mod duplicate_key;
+pub mod duplicate_policy;
 pub mod egress_to_anywhere;
+pub mod host_network_peer;
+mod implies;
 pub mod ingress_from_anywhere;
 pub mod input_limit;
+pub mod invalid_config;
 pub mod invalid_field;
+pub mod invalid_ipblock;
+pub mod invalid_port_range;
+pub mod invalid_selector;
+pub mod named_port_unresolved;
 pub mod namespace_missing;
 pub mod not_a_manifest;
+pub mod one_way_allow;
 pub mod peer_matches_nothing;
+pub mod pod_not_isolated;
+pub mod policy_types_mismatch;
+pub mod redundant_rule;
 #[cfg(test)]
 mod registry_tests;
 pub mod selector_matches_nothing;
 pub mod split_peer_selector;
 mod support;
 pub mod unreadable_input;
+pub mod unused_suppression;
+mod walk;
 pub mod yaml_syntax;
 
 use crate::engine::Engine;
@@ -53,6 +71,8 @@ pub struct Context<'a> {
     pub cluster: &'a Cluster,
     pub engine: &'a Engine<'a>,
     pub sources: &'a Sources,
+    /// Where the cluster DNS runs (the default, or from the configuration).
+    pub dns: &'a dns::DnsService,
 }
 
 /// A check over the whole model.
@@ -74,7 +94,8 @@ impl Rule for LoaderRule {
 }
 
 /// The rules the loader reports, in the order it meets the problems.
-static LOADER_RULES: [LoaderRule; 6] = [
+static LOADER_RULES: [LoaderRule; 7] = [
+    LoaderRule(&invalid_config::META),
     LoaderRule(&unreadable_input::META),
     LoaderRule(&yaml_syntax::META),
     LoaderRule(&input_limit::META),
@@ -83,8 +104,21 @@ static LOADER_RULES: [LoaderRule; 6] = [
     LoaderRule(&invalid_field::META),
 ];
 
+/// The findings `check` derives from requirements files; their examples
+/// need a requirements file next to the manifests.
+static REQUIREMENT_RULES: [LoaderRule; 3] = [
+    LoaderRule(&crate::requirements::REQUIREMENT_VIOLATED),
+    LoaderRule(&crate::requirements::REQUIREMENT_UNEVALUABLE),
+    LoaderRule(&crate::requirements::REQUIREMENTS_INVALID),
+];
+
+/// Whether a rule reports on requirements files rather than manifests.
+pub fn is_requirement_rule(name: &str) -> bool {
+    REQUIREMENT_RULES.iter().any(|r| r.0.name == name)
+}
+
 /// Every rule, in catalog order: the loader's, then the model checks in the
-/// order of the rule table.
+/// order of the rule table, then the requirement findings.
 pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = Vec::new();
     rules.extend(LOADER_RULES.iter().map(|r| r as &'static dyn Rule));
@@ -98,7 +132,22 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &split_peer_selector::SplitPeerSelector,
         &egress_to_anywhere::EgressToAnywhere,
         &ingress_from_anywhere::IngressFromAnywhere,
+        &pod_not_isolated::PodNotIsolated,
+        &named_port_unresolved::NamedPortUnresolved,
+        &invalid_port_range::InvalidPortRange,
+        &invalid_ipblock::InvalidIpblock,
+        &invalid_selector::InvalidSelector,
+        &policy_types_mismatch::PolicyTypesMismatch,
+        &duplicate_policy::DuplicatePolicy,
+        &redundant_rule::RedundantRule,
+        &one_way_allow::OneWayAllow,
+        &host_network_peer::HostNetworkPeer,
+        &any_namespace_peer::AnyNamespacePeer,
+        &consecutive_ports::ConsecutivePorts,
+        &deprecated_api_version::DeprecatedApiVersion,
+        &unused_suppression::UnusedSuppression,
     ]);
+    rules.extend(REQUIREMENT_RULES.iter().map(|r| r as &'static dyn Rule));
     rules
 }
 

@@ -1,6 +1,7 @@
 //! `peer-matches-nothing`: a from/to peer whose `namespaceSelector` matches
 //! no namespace, or whose `podSelector` matches no pod, of the input.
 
+use super::split_peer_selector::{split_pod_items, typed_peers};
 use crate::model::policy::{Direction, Policy};
 use crate::model::{NamespaceSel, Peer, Selector};
 use crate::report::{Diagnostic, Severity};
@@ -144,7 +145,12 @@ impl Rule for PeerMatchesNothing {
         for policy in &cx.cluster.policies {
             for dir in [Direction::Ingress, Direction::Egress] {
                 for (i, rule) in policy.rules(dir).iter().enumerate() {
+                    // `split-peer-selector` already explains these items.
+                    let split = split_pod_items(typed_peers(policy, dir, i));
                     for (j, peer) in rule.peers.iter().flatten().enumerate() {
+                        if split.contains(&j) {
+                            continue;
+                        }
                         if let Peer::Pods { namespaces, pods } = peer {
                             let at = PeerAt {
                                 policy,
@@ -222,12 +228,9 @@ impl Scope<'_> {
         if !pods.is_valid() || pods.is_everything() {
             return;
         }
+        let engine = self.cx.engine;
         let any = matched.iter().any(|&n| {
-            self.cx
-                .engine
-                .classes
-                .iter()
-                .any(|c| c.namespace == n && pods.matches(&c.labels))
+            engine.classes_in(n).iter().any(|&c| pods.matches(&engine.classes[c].labels))
         });
         if !any {
             out.push(self.no_pod(at, pods, &matched));

@@ -44,6 +44,7 @@ fn catalog_order_is_stable() {
     assert_eq!(
         names,
         [
+            "invalid-config",
             "unreadable-input",
             "yaml-syntax",
             "input-limit",
@@ -59,6 +60,23 @@ fn catalog_order_is_stable() {
             "split-peer-selector",
             "egress-to-anywhere",
             "ingress-from-anywhere",
+            "pod-not-isolated",
+            "named-port-unresolved",
+            "invalid-port-range",
+            "invalid-ipblock",
+            "invalid-selector",
+            "policy-types-mismatch",
+            "duplicate-policy",
+            "redundant-rule",
+            "one-way-allow",
+            "host-network-peer",
+            "any-namespace-peer",
+            "consecutive-ports",
+            "deprecated-api-version",
+            "unused-suppression",
+            "requirement-violated",
+            "requirement-unevaluable",
+            "requirements-invalid",
         ]
     );
 }

@@ -155,6 +155,22 @@ fn shape(peer: &NetworkPolicyPeer) -> Shape {
     }
 }
 
+/// Peers of one from/to list that this rule reports as the podSelector half
+/// of a split; other rules leave them alone rather than report the same
+/// mistake twice.
+pub(crate) fn split_pod_items(peers: &[NetworkPolicyPeer]) -> Vec<usize> {
+    let shapes: Vec<Shape> = peers.iter().map(shape).collect();
+    if !shapes.contains(&Shape::NamespaceOnly) {
+        return Vec::new();
+    }
+    (0..shapes.len()).filter(|&j| shapes[j] == Shape::PodOnly).collect()
+}
+
+/// The typed from/to list of rule `i` of a direction.
+pub(crate) fn typed_peers(policy: &Policy, dir: Direction, i: usize) -> &[NetworkPolicyPeer] {
+    typed_peer_lists(policy, dir).get(i).copied().unwrap_or_default()
+}
+
 fn check_list(
     cx: &Context<'_>,
     policy: &Policy,

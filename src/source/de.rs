@@ -131,7 +131,10 @@ impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        DeError { message: msg.to_string(), span: None }
+        DeError {
+            message: msg.to_string(),
+            span: None,
+        }
     }
 }
 
@@ -169,10 +172,14 @@ impl<'de> NodeDe<'de> {
                 Scalar::Float(f) => visitor.visit_f64(f),
                 Scalar::Str(s) => visitor.visit_borrowed_str(s),
             },
-            NodeKind::Seq(items) => visitor.visit_seq(Seq { iter: items.iter(), len: items.len() }),
-            NodeKind::Map(entries) => {
-                visitor.visit_map(Map { iter: entries.iter(), value: None })
-            }
+            NodeKind::Seq(items) => visitor.visit_seq(Seq {
+                iter: items.iter(),
+                len: items.len(),
+            }),
+            NodeKind::Map(entries) => visitor.visit_map(Map {
+                iter: entries.iter(),
+                value: None,
+            }),
         }
     }
 }
@@ -281,7 +288,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
                     text.as_str().into_deserializer();
                 visitor.visit_enum(access)
             }
-            _ => Err(de::Error::custom("expected a string naming an enum variant")),
+            _ => Err(de::Error::custom(
+                "expected a string naming an enum variant",
+            )),
         }
         .map_err(|e| e.at(span))
     }
@@ -304,7 +313,10 @@ impl<'de> SeqAccess<'de> for Seq<'de> {
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
         match self.iter.next() {
-            Some(node) => seed.deserialize(NodeDe(node)).map(Some).map_err(|e| e.at(node.span)),
+            Some(node) => seed
+                .deserialize(NodeDe(node))
+                .map(Some)
+                .map_err(|e| e.at(node.span)),
             None => Ok(None),
         }
     }
@@ -329,7 +341,9 @@ impl<'de> MapAccess<'de> for Map<'de> {
         match self.iter.next() {
             Some((k, v)) => {
                 self.value = Some(v);
-                seed.deserialize(KeyDe(k)).map(Some).map_err(|e| e.at(k.span))
+                seed.deserialize(KeyDe(k))
+                    .map(Some)
+                    .map_err(|e| e.at(k.span))
             }
             None => Ok(None),
         }
@@ -389,13 +403,20 @@ mod tests {
         assert_eq!(resolve("1:20", p), Scalar::Str("1:20"));
         assert_eq!(resolve("10.0.0.0/8", p), Scalar::Str("10.0.0.0/8"));
         assert_eq!(resolve("~", p), Scalar::Null);
-        assert_eq!(resolve("yes", ScalarStyle::DoubleQuoted), Scalar::Str("yes"));
+        assert_eq!(
+            resolve("yes", ScalarStyle::DoubleQuoted),
+            Scalar::Str("yes")
+        );
         assert_eq!(resolve("53", ScalarStyle::SingleQuoted), Scalar::Str("53"));
     }
 
     fn spec(text: &str) -> Result<NetworkPolicySpec, DeError> {
         let docs = parse_stream(FileId(0), text);
-        let root = docs.into_iter().next().and_then(|d| d.root).expect("one document");
+        let root = docs
+            .into_iter()
+            .next()
+            .and_then(|d| d.root)
+            .expect("one document");
         let leaked: &'static Node = Box::leak(Box::new(root));
         from_node(leaked)
     }

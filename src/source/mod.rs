@@ -25,7 +25,11 @@ pub struct Span {
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Self {
         let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-        Span { file, start: clamp(start), end: clamp(end.max(start)) }
+        Span {
+            file,
+            start: clamp(start),
+            end: clamp(end.max(start)),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -38,7 +42,11 @@ impl Span {
 
     /// The smallest span covering both (same file assumed).
     pub fn join(self, other: Span) -> Span {
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -67,7 +75,11 @@ impl SourceFile {
                 line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
             }
         }
-        SourceFile { path: path.into(), text, line_starts }
+        SourceFile {
+            path: path.into(),
+            text,
+            line_starts,
+        }
     }
 
     /// Line and column of a byte offset. Offsets inside a multi-byte
@@ -85,8 +97,15 @@ impl SourceFile {
         }
         let line_text = &self.text[start..end];
         // A BOM at the start of the file is not a column.
-        let chars = line_text.strip_prefix('\u{feff}').unwrap_or(line_text).chars().count();
-        LineCol { line: line_idx as u32 + 1, column: chars as u32 + 1 }
+        let chars = line_text
+            .strip_prefix('\u{feff}')
+            .unwrap_or(line_text)
+            .chars()
+            .count();
+        LineCol {
+            line: line_idx as u32 + 1,
+            column: chars as u32 + 1,
+        }
     }
 }
 
@@ -115,7 +134,10 @@ impl Sources {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 
     /// Start and end positions of a span.
@@ -126,7 +148,9 @@ impl Sources {
 
     pub fn text(&self, span: Span) -> &str {
         let f = self.get(span.file);
-        f.text.get(span.start as usize..span.end as usize).unwrap_or("")
+        f.text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
     }
 }
 

@@ -1,0 +1,924 @@
+//! `redundant-rule`: a rule, or a whole policy, that allows nothing other
+//! rules do not already allow.
+//!
+//! A rule of policy P contributes, for each pod P selects and each far end
+//! its peers match, the ports it allows between them. It is redundant when,
+//! for every such pair, the other rules of the policies selecting that pod
+//! in that direction allow those ports too. Pairs are taken over the pod
+//! classes of the input (exactly, with the engine's matching) and over the
+//! pieces of the address space the ipBlocks cut out, plus "unseen" pods: the
+//! pods a selector would match that the input does not show. For those,
+//! selector implication decides (a peer `app=web` is covered by a peer
+//! `app in (web,api)` whatever pods exist later), so that a rule is never
+//! reported only because of which pods happen to be in the input. With no
+//! pods in the input this reduces to a structural comparison.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
+
+use crate::engine::{Peerish, RuleRef, rule_peers_match};
+use crate::model::ip::{Family, IpSet};
+use crate::model::policy::{Direction, Policy};
+use crate::model::{
+    ContainerPort, NAME_LABEL, Namespace, NamespaceSel, Peer, PolicyRule, PortSet, PortSpec, Protocol,
+    Selector,
+};
+use crate::model::selector::{Op, Requirement};
+use crate::report::{Diagnostic, Severity};
+use crate::rules::implies::{implies, satisfiable};
+use crate::rules::support::named_namespaces;
+use crate::rules::walk::rule_name;
+use crate::rules::{Context, Rule, RuleMeta};
+
+pub static META: RuleMeta = RuleMeta {
+    name: "redundant-rule",
+    default_severity: Severity::Info,
+    summary: "a rule or a whole policy allows nothing that other rules do not already allow",
+    doc: DOC,
+};
+
+const DOC: &str = r#"## What it does
+
+Reports an ingress or egress rule that allows nothing the other rules do not
+already allow, and names the rule that covers it (or the rules whose union
+does). For each pod the rule's policy selects and each source or
+destination its peers match, the rule's ports must be allowed by the other
+rules of the policies that select that pod in that direction. The check
+looks at:
+
+- every pod of the input, evaluated exactly as the reachability engine does
+  (named ports resolved per pod);
+- every range of external addresses the `ipBlock`s of the input cut out;
+- pods the input does not show: a peer `app: web` is covered by a peer
+  `app in (web, api)` or by a rule with no peers, but not by a peer
+  `tier: front` even when every `app: web` pod of the input has that label.
+
+A whole policy is reported instead of its rules when all its rules are
+covered by other policies and every pod it selects, now or later, is also
+selected for the same directions by another policy, so that deleting it
+changes nothing. Of two identical rules or policies, the later one is
+reported.
+
+## Why it matters
+
+Redundant rules make policies longer and reviews slower, and they hide
+intent: when the broad rule is narrowed later, the narrow one silently takes
+over, or the other way round. A rule covered by a broader one often means
+the broad one is broader than intended (`ports` forgotten, a
+`namespaceSelector: {}` that was meant to be one namespace).
+
+## Example
+
+```yaml
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      app: db
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels:
+              app: api
+      ports:
+        - protocol: TCP
+          port: 5432
+    - from:
+        - podSelector:
+            matchLabels:
+              app: api
+```
+
+## Fixed
+
+```yaml
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      app: db
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels:
+              app: api
+      ports:
+        - protocol: TCP
+          port: 5432
+```
+
+## Known problems
+
+Coverage of unseen pods is only recognised peer by peer: a peer
+`app in (web, api)` covered by two rules, one for `app: web` and one for
+`app: api`, is not reported. Policies the API server would reject (bad
+selectors, ports or policy types) are left out, both as reported and as
+covering. Of several definitions of the same policy only the last one is
+read. Rules of a direction the policy's `policyTypes` does not list are
+`policy-types-mismatch`'s. Deleting a rule this check reports is safe on its
+own; the findings are chosen so that deleting all of them at once is too.
+
+## References
+
+- https://kubernetes.io/docs/concepts/services-networking/network-policies/#networkpolicy-resource
+- https://kubernetes.io/docs/concepts/services-networking/network-policies/#behavior-of-to-and-from-selectors
+"#;
+
+pub struct RedundantRule;
+
+impl Rule for RedundantRule {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        Analysis::new(cx).run(out);
+    }
+}
+
+/// Whether the API server accepts a policy as far as the model can tell.
+fn is_valid(policy: &Policy) -> bool {
+    let types_ok = policy
+        .spec
+        .policy_types
+        .iter()
+        .flatten()
+        .all(|t| t == "Ingress" || t == "Egress");
+    let peer_ok = |p: &Peer| match p {
+        Peer::Invalid => false,
+        Peer::IpBlock { .. } => true,
+        Peer::Pods { namespaces, pods } => {
+            pods.is_valid()
+                && match namespaces {
+                    NamespaceSel::Own => true,
+                    NamespaceSel::Select(s) => s.is_valid(),
+                }
+        }
+    };
+    let rule_ok = |r: &PolicyRule| {
+        r.peers.iter().flatten().all(peer_ok)
+            && r.ports.iter().flatten().all(|p| !matches!(p, PortSpec::Invalid))
+    };
+    types_ok
+        && policy.selector.is_valid()
+        && policy.ingress.iter().all(rule_ok)
+        && policy.egress.iter().all(rule_ok)
+}
+
+/// The namespaces a peer covers, as a selector over namespace labels: the
+/// policy's own namespace is the one whose name label is its name.
+fn namespace_selector(policy: &Policy, ns: &NamespaceSel) -> Selector {
+    match ns {
+        NamespaceSel::Select(s) => s.clone(),
+        NamespaceSel::Own => Selector {
+            requirements: vec![Requirement {
+                key: NAME_LABEL.to_string(),
+                op: Op::In(vec![policy.namespace.clone()]),
+            }],
+        },
+    }
+}
+
+/// A pod a policy selects.
+#[derive(Debug, Clone, Copy)]
+enum Subject {
+    Class(usize),
+    /// Pods the policy's selector would match that the input does not show.
+    Unseen,
+}
+
+/// The other end of a rule's traffic.
+#[derive(Debug, Clone)]
+enum Far {
+    /// Pods a peer would match that the input does not show.
+    Unseen { namespaces: Selector, pods: Selector },
+    Piece { family: Family, lo: u128, hi: u128 },
+    Class(usize),
+}
+
+/// Whose container ports named ports resolve against.
+#[derive(Clone, Copy)]
+enum Dst<'a> {
+    Known(&'a [ContainerPort]),
+    /// A pod the input does not show: its named ports are unknown.
+    Unknown,
+    /// An external address: named ports resolve to nothing.
+    Address,
+}
+
+/// Ports allowed towards one destination; named ports stay names when the
+/// destination's container ports are unknown.
+#[derive(Debug, Default, Clone)]
+struct Allow {
+    numbers: PortSet,
+    names: BTreeSet<(String, Protocol)>,
+}
+
+impl Allow {
+    fn of(rule: &PolicyRule, dst: Dst<'_>) -> Allow {
+        match dst {
+            Dst::Known(ports) => Allow {
+                numbers: crate::engine::rule_ports(rule, ports),
+                names: BTreeSet::new(),
+            },
+            Dst::Address => Allow {
+                numbers: rule.numeric_ports(),
+                names: BTreeSet::new(),
+            },
+            Dst::Unknown => Allow {
+                numbers: rule.numeric_ports(),
+                names: rule
+                    .ports
+                    .iter()
+                    .flatten()
+                    .filter_map(|p| match p {
+                        PortSpec::Named { name, protocol } => Some((name.clone(), *protocol)),
+                        _ => None,
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.numbers.is_empty() && self.names.is_empty()
+    }
+
+    fn add(&mut self, other: &Allow) {
+        self.numbers.union_with(&other.numbers);
+        self.names.extend(other.names.iter().cloned());
+    }
+
+    /// Whether everything `self` allows, `other` allows too, whatever port
+    /// numbers the names stand for.
+    fn within(&self, other: &Allow) -> bool {
+        self.numbers.is_subset(&other.numbers)
+            && self.names.iter().all(|(name, proto)| {
+                other.names.contains(&(name.clone(), *proto))
+                    || PortSet::all_of(*proto).is_subset(&other.numbers)
+            })
+    }
+
+    /// Whether `other` allows part of what `self` allows.
+    fn overlaps(&self, other: &Allow) -> bool {
+        self.numbers.intersects(&other.numbers)
+            || self.names.iter().any(|(name, proto)| {
+                other.names.contains(&(name.clone(), *proto))
+                    || PortSet::all_of(*proto).intersects(&other.numbers)
+            })
+    }
+}
+
+struct Analysis<'a> {
+    cx: &'a Context<'a>,
+    /// Policies taken as existing: valid, not replaced by a later definition
+    /// of the same name, not reported as redundant.
+    alive: Vec<bool>,
+    /// Rules reported as redundant: they cover nothing any more.
+    removed: HashSet<RuleRef>,
+    /// Pieces of the address space, per direction (ingress, egress).
+    pieces: [Vec<(Family, u128, u128)>; 2],
+    /// The policies of each policy's namespace, itself included.
+    neighbours: Vec<Rc<Vec<usize>>>,
+}
+
+fn dir_index(dir: Direction) -> usize {
+    match dir {
+        Direction::Ingress => 0,
+        Direction::Egress => 1,
+    }
+}
+
+impl<'a> Analysis<'a> {
+    fn new(cx: &'a Context<'a>) -> Self {
+        let policies = &cx.cluster.policies;
+        // Kubernetes keeps the definition applied last.
+        let mut seen: HashSet<(&str, &str)> = HashSet::new();
+        let mut alive = vec![false; policies.len()];
+        for (pi, p) in policies.iter().enumerate().rev() {
+            let fresh = p.name.is_empty() || seen.insert((&p.namespace, &p.name));
+            alive[pi] = fresh && is_valid(p);
+        }
+        let pieces = [Direction::Ingress, Direction::Egress]
+            .map(|dir| address_pieces(policies, &alive, dir));
+        let mut by_namespace: HashMap<&str, Rc<Vec<usize>>> = HashMap::new();
+        for (pi, p) in policies.iter().enumerate() {
+            let list = by_namespace.entry(&p.namespace).or_default();
+            Rc::make_mut(list).push(pi);
+        }
+        let neighbours = policies
+            .iter()
+            .map(|p| Rc::clone(&by_namespace[p.namespace.as_str()]))
+            .collect();
+        Analysis {
+            cx,
+            alive,
+            removed: HashSet::new(),
+            pieces,
+            neighbours,
+        }
+    }
+
+    fn policy(&self, pi: usize) -> &'a Policy {
+        &self.cx.cluster.policies[pi]
+    }
+
+    fn run(&mut self, out: &mut Vec<Diagnostic>) {
+        let n = self.cx.cluster.policies.len();
+        // Later definitions first: of two equal policies or rules, the later
+        // is reported and the earlier one stays as what covers it.
+        for pi in (0..n).rev() {
+            if self.alive[pi] {
+                if let Some(by) = self.policy_cover(pi) {
+                    self.alive[pi] = false;
+                    out.push(self.policy_finding(pi, &by));
+                }
+            }
+        }
+        for pi in (0..n).rev() {
+            if !self.alive[pi] {
+                continue;
+            }
+            for dir in [Direction::Ingress, Direction::Egress] {
+                if !self.policy(pi).affects(dir) {
+                    continue;
+                }
+                for i in (0..self.policy(pi).rules(dir).len()).rev() {
+                    let r = RuleRef {
+                        policy: pi,
+                        direction: dir,
+                        rule: i,
+                    };
+                    let removed = &self.removed;
+                    if let Some(used) = self.cover(r, &|o| !removed.contains(&o)) {
+                        let single = self.single_cover(r, &used);
+                        out.push(self.rule_finding(r, &used, single));
+                        self.removed.insert(r);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The pods a policy selects: the unseen ones first, they decide most
+    /// often.
+    fn subjects(&self, pi: usize) -> Vec<Subject> {
+        if !satisfiable(&self.policy(pi).selector) {
+            return Vec::new();
+        }
+        let mut out = vec![Subject::Unseen];
+        out.extend(self.cx.engine.selected[pi].iter().map(|&c| Subject::Class(c)));
+        out
+    }
+
+    /// The live policies that select a subject of policy `pi` for `dir`.
+    fn selecting(&self, pi: usize, subject: Subject, dir: Direction) -> Vec<usize> {
+        match subject {
+            Subject::Class(c) => self
+                .cx
+                .engine
+                .isolating(c, dir)
+                .iter()
+                .copied()
+                .filter(|&q| self.alive[q])
+                .collect(),
+            Subject::Unseen => {
+                let p = self.policy(pi);
+                self.neighbours[pi]
+                    .iter()
+                    .copied()
+                    .filter(|&q| {
+                        let other = self.policy(q);
+                        self.alive[q]
+                            && other.affects(dir)
+                            && implies(&p.selector, &other.selector)
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// What a rule's peers match: unseen pods first, then addresses, then
+    /// the pods of the input.
+    fn far_ends(&self, pi: usize, dir: Direction, rule: &PolicyRule) -> Vec<Far> {
+        let policy = self.policy(pi);
+        let engine = self.cx.engine;
+        let mut unseen = Vec::new();
+        let mut classes = Vec::new();
+        let mut pieces = Vec::new();
+        let all_pieces = &self.pieces[dir_index(dir)];
+        match &rule.peers {
+            None => {
+                unseen.push(Far::Unseen {
+                    namespaces: Selector::everything(),
+                    pods: Selector::everything(),
+                });
+                pieces.extend(all_pieces.iter().copied());
+                classes.extend(0..engine.classes.len());
+            }
+            Some(peers) => {
+                for peer in peers {
+                    match peer {
+                        Peer::Pods { namespaces, pods } => {
+                            let namespaces = namespace_selector(policy, namespaces);
+                            if self.namespaces_possible(&namespaces) && satisfiable(pods) {
+                                unseen.push(Far::Unseen {
+                                    namespaces,
+                                    pods: pods.clone(),
+                                });
+                            }
+                            classes.extend(engine.peer_classes(policy, peer));
+                        }
+                        Peer::IpBlock { set } => pieces.extend(
+                            all_pieces
+                                .iter()
+                                .copied()
+                                .filter(|&(f, lo, hi)| IpSet::range(f, lo, hi).is_subset(set)),
+                        ),
+                        Peer::Invalid => {}
+                    }
+                }
+            }
+        }
+        classes.sort_unstable();
+        classes.dedup();
+        pieces.sort_unstable();
+        pieces.dedup();
+        let mut out = unseen;
+        out.extend(
+            pieces
+                .into_iter()
+                .map(|(family, lo, hi)| Far::Piece { family, lo, hi }),
+        );
+        out.extend(classes.into_iter().map(Far::Class));
+        out
+    }
+
+    fn dst(&self, dir: Direction, subject: Subject, far: &Far) -> Dst<'a> {
+        let engine = self.cx.engine;
+        match (dir, subject, far) {
+            (Direction::Ingress, Subject::Class(c), _) => Dst::Known(&engine.classes[c].ports),
+            (Direction::Ingress, Subject::Unseen, _) => Dst::Unknown,
+            (Direction::Egress, _, Far::Class(c)) => Dst::Known(&engine.classes[*c].ports),
+            (Direction::Egress, _, Far::Unseen { .. }) => Dst::Unknown,
+            (Direction::Egress, _, Far::Piece { .. }) => Dst::Address,
+        }
+    }
+
+    /// Whether rule `rule` of policy `qi` matches a far end.
+    fn matches(&self, qi: usize, rule: &PolicyRule, far: &Far) -> bool {
+        let policy = self.policy(qi);
+        match far {
+            Far::Class(c) => {
+                rule_peers_match(policy, rule, Peerish::Pod(self.cx.engine.class_view(*c)))
+            }
+            Far::Piece { family, lo, hi } => rule_peers_match(
+                policy,
+                rule,
+                Peerish::Ip {
+                    family: *family,
+                    lo: *lo,
+                    hi: *hi,
+                },
+            ),
+            Far::Unseen { namespaces, pods } => match &rule.peers {
+                None => true,
+                Some(peers) => peers.iter().any(|q| match q {
+                    Peer::Pods {
+                        namespaces: q_ns,
+                        pods: q_pods,
+                    } => {
+                        implies(pods, q_pods)
+                            && self.namespaces_within(namespaces, &namespace_selector(policy, q_ns))
+                    }
+                    _ => false,
+                }),
+            },
+        }
+    }
+
+    /// The namespaces a selector pins by name, when the input defines each
+    /// of them with a Namespace object: only then are their labels known.
+    fn pinned_namespaces(&self, sel: &Selector) -> Option<Vec<&'a Namespace>> {
+        let cluster = self.cx.cluster;
+        named_namespaces(sel)?
+            .iter()
+            .map(|n| cluster.namespace(n).filter(|ns| ns.origin.is_some()))
+            .collect()
+    }
+
+    /// Whether a namespace selector may match some namespace.
+    fn namespaces_possible(&self, sel: &Selector) -> bool {
+        match self.pinned_namespaces(sel) {
+            Some(pinned) => pinned.iter().any(|ns| sel.matches(&ns.labels)),
+            None => satisfiable(sel),
+        }
+    }
+
+    /// Whether every namespace `sub` matches, `sup` matches. Namespaces the
+    /// input defines are judged by their labels; others by implication.
+    fn namespaces_within(&self, sub: &Selector, sup: &Selector) -> bool {
+        match self.pinned_namespaces(sub) {
+            Some(pinned) => pinned
+                .iter()
+                .all(|ns| !sub.matches(&ns.labels) || sup.matches(&ns.labels)),
+            None => implies(sub, sup),
+        }
+    }
+
+    /// The rules that together cover rule `r`, using only rules `usable`
+    /// accepts; `None` when `r` allows something they do not, or allows
+    /// nothing at all.
+    fn cover(&self, r: RuleRef, usable: &dyn Fn(RuleRef) -> bool) -> Option<BTreeSet<RuleRef>> {
+        let dir = r.direction;
+        let rule = &self.policy(r.policy).rules(dir)[r.rule];
+        let fars = self.far_ends(r.policy, dir, rule);
+        let mut used = BTreeSet::new();
+        let mut allows_something = false;
+        for subject in self.subjects(r.policy) {
+            let selecting = self.selecting(r.policy, subject, dir);
+            for far in &fars {
+                let dst = self.dst(dir, subject, far);
+                let want = Allow::of(rule, dst);
+                if want.is_empty() {
+                    continue;
+                }
+                allows_something = true;
+                let mut have = Allow::default();
+                for &qi in &selecting {
+                    for (k, other) in self.policy(qi).rules(dir).iter().enumerate() {
+                        let o = RuleRef {
+                            policy: qi,
+                            direction: dir,
+                            rule: k,
+                        };
+                        if o == r || !usable(o) || !self.matches(qi, other, far) {
+                            continue;
+                        }
+                        let got = Allow::of(other, dst);
+                        if want.overlaps(&got) {
+                            used.insert(o);
+                        }
+                        have.add(&got);
+                    }
+                }
+                if !want.within(&have) {
+                    return None;
+                }
+            }
+        }
+        allows_something.then_some(used)
+    }
+
+    /// One rule that covers `r` alone, preferring the rule's own policy.
+    fn single_cover(&self, r: RuleRef, used: &BTreeSet<RuleRef>) -> Option<RuleRef> {
+        let mut candidates: Vec<RuleRef> = used.iter().copied().collect();
+        candidates.sort_by_key(|c| (c.policy != r.policy, *c));
+        candidates
+            .into_iter()
+            .find(|&c| self.cover(r, &|o| o == c).is_some())
+    }
+
+    /// The policies that make policy `pi` redundant, if it is: all its rules
+    /// are covered by other policies, and every pod it selects is selected
+    /// by another policy for each direction it affects.
+    fn policy_cover(&self, pi: usize) -> Option<BTreeSet<usize>> {
+        let policy = self.policy(pi);
+        if !satisfiable(&policy.selector) {
+            return None;
+        }
+        let mut by = BTreeSet::new();
+        let mut affects_any = false;
+        for dir in [Direction::Ingress, Direction::Egress] {
+            if !policy.affects(dir) {
+                continue;
+            }
+            affects_any = true;
+            // Selecting every unseen pod of `pi` means selecting every pod
+            // of it, the input's included.
+            let others: Vec<usize> = self
+                .selecting(pi, Subject::Unseen, dir)
+                .into_iter()
+                .filter(|&q| q != pi)
+                .collect();
+            if others.is_empty() {
+                return None;
+            }
+            let mut rules_by = BTreeSet::new();
+            for i in 0..policy.rules(dir).len() {
+                let r = RuleRef {
+                    policy: pi,
+                    direction: dir,
+                    rule: i,
+                };
+                let used = self.cover(r, &|o| o.policy != pi)?;
+                rules_by.extend(used.iter().map(|o| o.policy));
+            }
+            // Name one policy for the isolation, unless a covering one
+            // isolates these pods already: the namespace's default first.
+            if !others.iter().any(|q| rules_by.contains(q)) {
+                let isolating = others
+                    .iter()
+                    .copied()
+                    .find(|&q| self.policy(q).selector.is_everything())
+                    .unwrap_or(others[0]);
+                by.insert(isolating);
+            }
+            by.extend(rules_by);
+        }
+        affects_any.then_some(by)
+    }
+
+    /// `spec.ingress[1]`, with the policy when it is not `pi`.
+    fn describe(&self, r: RuleRef, pi: usize) -> String {
+        let name = rule_name(r.direction, r.rule);
+        if r.policy == pi {
+            format!("`{name}`")
+        } else {
+            format!("`{name}` of `{}`", self.policy(r.policy).qualified_name())
+        }
+    }
+
+    fn rule_finding(&self, r: RuleRef, used: &BTreeSet<RuleRef>, single: Option<RuleRef>) -> Diagnostic {
+        const SHOWN: usize = 4;
+        let policy = self.policy(r.policy);
+        let this = rule_name(r.direction, r.rule);
+        let message = match single {
+            Some(c) => format!(
+                "`{this}` allows nothing that {} does not already allow",
+                self.describe(c, r.policy)
+            ),
+            None => {
+                let names: Vec<String> = used.iter().map(|&o| self.describe(o, r.policy)).collect();
+                format!(
+                    "`{this}` allows nothing beyond the union of {}",
+                    join_and(&names)
+                )
+            }
+        };
+        let mut d = Diagnostic::new(
+            META.name,
+            META.default_severity,
+            policy.rule_span(r.direction, r.rule),
+            message,
+        )
+        .label("redundant rule");
+        let shown: Vec<RuleRef> = match single {
+            Some(c) => vec![c],
+            None => used.iter().copied().take(SHOWN).collect(),
+        };
+        for o in shown {
+            let text = if single.is_some() {
+                "covers it"
+            } else {
+                "covers part of it"
+            };
+            d = d.with_secondary(self.policy(o.policy).rule_span(o.direction, o.rule), text);
+        }
+        d.help(
+            "remove the rule; if the covering rule allows more than intended, narrow that \
+             one instead",
+        )
+        .object(policy.object())
+    }
+
+    fn policy_finding(&self, pi: usize, by: &BTreeSet<usize>) -> Diagnostic {
+        const SHOWN: usize = 4;
+        let policy = self.policy(pi);
+        let names: Vec<String> = by
+            .iter()
+            .map(|&q| format!("`{}`", self.policy(q).qualified_name()))
+            .collect();
+        let mut d = Diagnostic::new(
+            META.name,
+            META.default_severity,
+            policy.origin.name_span(),
+            format!(
+                "NetworkPolicy `{}` allows and isolates nothing beyond what {} already {}",
+                policy.qualified_name(),
+                join_and(&names),
+                if names.len() == 1 { "does" } else { "do" }
+            ),
+        )
+        .label("redundant policy");
+        for &q in by.iter().take(SHOWN) {
+            d = d.with_secondary(self.policy(q).origin.name_span(), "covers it");
+        }
+        d.help(
+            "other policies select every pod this one selects, for the same directions, and \
+             allow everything its rules allow: remove it",
+        )
+        .object(policy.object())
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => "other rules".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Splits each family's address space at the bounds of every ipBlock of
+/// the live policies' rules in `dir`, so that each block is a union of
+/// whole pieces.
+fn address_pieces(policies: &[Policy], alive: &[bool], dir: Direction) -> Vec<(Family, u128, u128)> {
+    let sets: Vec<&IpSet> = policies
+        .iter()
+        .zip(alive)
+        .filter(|(_, a)| **a)
+        .flat_map(|(p, _)| p.rules(dir))
+        .flat_map(|r| r.peers.iter().flatten())
+        .filter_map(|peer| match peer {
+            Peer::IpBlock { set } => Some(set),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for family in Family::ALL {
+        let max = family.max_value();
+        let mut cuts: BTreeSet<u128> = BTreeSet::from([0]);
+        for set in sets.iter().filter(|s| s.family() == family) {
+            for &(lo, hi) in set.ranges() {
+                cuts.insert(lo);
+                if hi < max {
+                    cuts.insert(hi + 1);
+                }
+            }
+        }
+        let cuts: Vec<u128> = cuts.into_iter().collect();
+        for (i, &lo) in cuts.iter().enumerate() {
+            let hi = cuts.get(i + 1).map_or(max, |next| next - 1);
+            out.push((family, lo, hi));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::walk::run_rule;
+
+    /// `(line, message)` of each finding.
+    fn findings(text: &str) -> Vec<(u32, String)> {
+        let (loaded, out) = run_rule(&super::RedundantRule, text);
+        let mut got: Vec<(u32, String)> = out
+            .into_iter()
+            .map(|d| (loaded.sources.range(d.primary.span).0.line, d.message))
+            .collect();
+        got.sort();
+        got
+    }
+
+    fn policy(name: &str, selector: &str, dir: &str, rules: &str) -> String {
+        format!(
+            "---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: {name}, namespace: shop}}
+spec:
+  podSelector: {selector}
+  policyTypes: [{dir}]
+  {}:
+{rules}",
+            dir.to_lowercase()
+        )
+    }
+
+    const PODS: &str = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web, tier: front}}
+spec: {containers: [{name: c, image: i, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shop, labels: {app: db}}
+spec: {containers: [{name: c, image: i, ports: [{name: pg, containerPort: 5432}]}]}
+";
+
+    #[test]
+    fn a_rule_inside_another_is_reported_with_its_cover() {
+        let text = policy(
+            "db",
+            "{matchLabels: {app: db}}",
+            "Ingress",
+            "    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: 5432}]
+    - from: [{podSelector: {matchExpressions: [{key: app, operator: In, values: [web, api]}]}}]
+",
+        );
+        let got = findings(&text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, 9);
+        assert!(got[0].1.contains("`spec.ingress[1]` does not"), "{got:?}");
+        // With the pods of the input too.
+        assert_eq!(findings(&format!("{PODS}{text}")).len(), 1);
+    }
+
+    #[test]
+    fn unions_of_rules_cover_and_are_named() {
+        let text = policy(
+            "db",
+            "{matchLabels: {app: db}}",
+            "Ingress",
+            "    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: 80}]
+    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: 443}]
+    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: 80}, {port: 443}]
+",
+        );
+        let got = findings(&format!("{PODS}{text}"));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].1.contains("union of `spec.ingress[0]` and `spec.ingress[1]`"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn what_only_the_input_pods_make_equal_is_not_reported() {
+        // Every `app: web` pod of the input has `tier: front`, but a later
+        // `app: web` pod need not.
+        let text = policy(
+            "db",
+            "{matchLabels: {app: db}}",
+            "Ingress",
+            "    - from: [{podSelector: {matchLabels: {app: web}}}]
+    - from: [{podSelector: {matchLabels: {tier: front}}}]
+",
+        );
+        assert_eq!(findings(&format!("{PODS}{text}")), []);
+    }
+
+    #[test]
+    fn identical_policies_report_the_later_one_only() {
+        let rules = "    - from: [{podSelector: {matchLabels: {app: web}}}]\n";
+        let text = format!(
+            "{}{}",
+            policy("a", "{matchLabels: {app: db}}", "Ingress", rules),
+            policy("b", "{matchLabels: {app: db}}", "Ingress", rules)
+        );
+        let got = findings(&format!("{PODS}{text}"));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].1.starts_with("NetworkPolicy `shop/b` allows"), "{got:?}");
+    }
+
+    #[test]
+    fn default_deny_is_redundant_only_under_a_wider_one() {
+        let narrow = policy("narrow", "{matchLabels: {app: db}}", "Ingress", "");
+        let wide = policy("wide", "{}", "Ingress", "");
+        let got = findings(&format!("{PODS}{narrow}{wide}"));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].1.contains("`shop/narrow`"), "{got:?}");
+        // The narrow default deny does not make the wide one redundant.
+        assert_eq!(findings(&format!("{PODS}{wide}{narrow}")).len(), 1);
+    }
+
+    #[test]
+    fn named_ports_resolve_per_pod() {
+        // On the db pod, `pg` is 5432: the numeric rule covers it.
+        let text = policy(
+            "db",
+            "{matchLabels: {app: db}}",
+            "Ingress",
+            "    - ports: [{port: 5432}]
+    - ports: [{port: pg}]
+",
+        );
+        // An unseen pod with `app: db` may name another port `pg`.
+        assert_eq!(findings(&format!("{PODS}{text}")), []);
+        let text = text.replace("ports: [{port: 5432}]", "ports: [{port: pg}, {port: 1}]");
+        assert_eq!(findings(&format!("{PODS}{text}")).len(), 1);
+    }
+
+    #[test]
+    fn ip_blocks_are_compared_by_address() {
+        let text = policy(
+            "db",
+            "{matchLabels: {app: db}}",
+            "Egress",
+            "    - to: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]
+    - to: [{ipBlock: {cidr: 10.2.0.0/16}}]
+    - to: [{ipBlock: {cidr: 10.1.0.0/16}}]
+",
+        );
+        let got = findings(&format!("{PODS}{text}"));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].1.contains("`spec.egress[1]`"), "{got:?}");
+    }
+}
