@@ -213,10 +213,11 @@ fn never_writes_into_the_input_tree() {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     copy_tree(&src, dir.path());
-    let mut perms = std::fs::metadata(dir.path()).expect("meta").permissions();
+    let original = std::fs::metadata(dir.path()).expect("meta").permissions();
     let before = tree_state(dir.path());
-    perms.set_readonly(true);
-    std::fs::set_permissions(dir.path(), perms.clone()).expect("chmod");
+    let mut readonly = original.clone();
+    readonly.set_readonly(true);
+    std::fs::set_permissions(dir.path(), readonly).expect("chmod");
     for format in ["human", "json", "short"] {
         let out = bin()
             .current_dir(dir.path())
@@ -225,8 +226,7 @@ fn never_writes_into_the_input_tree() {
             .expect("runs");
         assert!(matches!(out.status.code(), Some(0 | 1)), "{format}");
     }
-    perms.set_readonly(false);
-    std::fs::set_permissions(dir.path(), perms).expect("chmod back");
+    std::fs::set_permissions(dir.path(), original).expect("chmod back");
     assert_eq!(tree_state(dir.path()), before);
 }
 

@@ -22,6 +22,9 @@ use crate::model::ip::{Cidr, Family, IpSet, partition};
 use crate::model::policy::Direction;
 use crate::model::{NamespaceSel, Peer, PolicyRule, PortSet, Selector};
 
+/// What a source's egress allows, by destination class, sorted by class.
+type EgressTargets = Vec<(usize, PortSet)>;
+
 /// The namespaces a peer's namespace part admits.
 enum NsMatch {
     One(usize),
@@ -325,7 +328,7 @@ impl<'c> Engine<'c> {
                     }
                 }
             };
-        let mut shared: HashMap<&[usize], Rc<Vec<(usize, PortSet)>>> = HashMap::new();
+        let mut shared: HashMap<&[usize], Rc<EgressTargets>> = HashMap::new();
         for a in 0..n {
             let isolating = self.isolating(a, Direction::Egress);
             if isolating.is_empty() {
