@@ -205,7 +205,7 @@ fn sarif_validates_against_the_official_schema() {
 }
 
 #[test]
-fn sarif_from_stdin_validates_and_has_no_uri() {
+fn sarif_for_stdin_and_for_paths_outside_the_working_directory_validates() {
     let Some(schema) = sarif_schema() else { return };
     let text = std::fs::read_to_string(root().join(EXAMPLE).join("policies.yaml"))
         .expect("read the example");
@@ -219,6 +219,24 @@ fn sarif_from_stdin_validates_and_has_no_uri() {
     let artifact =
         &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
     assert!(artifact.get("uri").is_none(), "{artifact}");
+
+    // A path outside the working directory: an absolute `file:` URI.
+    let dir = awkward_input();
+    let out = netpol_lint()
+        .args(["check", "-o", "sarif"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    let log = json(&String::from_utf8_lossy(&out.stdout));
+    assert_valid_sarif(&schema, &log, "outside");
+    let artifact =
+        &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    let uri = artifact["uri"].as_str().expect("uri");
+    assert!(
+        uri.starts_with("file:///") && uri.ends_with("/we,ird:50%25.yaml"),
+        "{uri}"
+    );
+    assert!(artifact.get("uriBaseId").is_none(), "{artifact}");
 }
 
 /// What GitHub code scanning checks beyond the schema.
@@ -298,27 +316,40 @@ fn sarif_meets_github_code_scanning_limits() {
 }
 
 #[test]
-fn sarif_region_is_the_exact_node_with_related_locations() {
-    let log = json(&check("sarif", EXAMPLE).1);
-    let result = &log["runs"][0]["results"][0];
-    assert_eq!(result["ruleId"], "split-peer-selector");
-    let region = &result["locations"][0]["physicalLocation"]["region"];
-    let report = json(&check("json", EXAMPLE).1);
-    let first = &report["diagnostics"][0];
-    for (sarif, ours) in [
+fn sarif_regions_are_the_exact_nodes_with_related_locations() {
+    let log = json(&check("sarif", ALL).1);
+    let report = json(&check("json", ALL).1);
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    let diags = report["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(results.len(), diags.len());
+    let mut related_seen = 0;
+    for (result, diag) in results.iter().zip(diags) {
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        assert_same_region(region, diag);
+        assert_eq!(result["message"]["text"], diag["message"]);
+        let related = result["relatedLocations"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice);
+        let ours = diag["related"].as_array().expect("related");
+        assert_eq!(related.len(), ours.len());
+        for (r, o) in related.iter().zip(ours) {
+            assert_same_region(&r["physicalLocation"]["region"], o);
+            assert_eq!(r["message"]["text"], o["message"]);
+            related_seen += 1;
+        }
+    }
+    assert!(related_seen > 0, "the fixtures have related locations");
+}
+
+fn assert_same_region(region: &Value, ours: &Value) {
+    for (sarif, key) in [
         ("startLine", "line"),
         ("startColumn", "column"),
         ("endLine", "end_line"),
         ("endColumn", "end_column"),
     ] {
-        assert_eq!(region[sarif], first[ours], "{sarif}");
+        assert_eq!(region[sarif], ours[key], "{sarif}: {region} vs {ours}");
     }
-    let related = &result["relatedLocations"][0];
-    assert_eq!(related["message"]["text"], first["related"][0]["message"]);
-    assert_eq!(
-        related["physicalLocation"]["region"]["startLine"],
-        first["related"][0]["line"]
-    );
 }
 
 // --------------------------------------------------------------- GitHub
@@ -364,15 +395,36 @@ fn github_escapes_properties_and_message() {
 }
 
 #[test]
-fn github_omits_columns_on_multi_line_spans() {
-    let github = check("github", EXAMPLE).1;
-    let first = github.lines().next().expect("a command");
+fn github_gives_columns_only_on_single_line_spans() {
+    let github = check("github", ALL).1;
+    let report = json(&check("json", ALL).1);
+    let diags = report["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(github.lines().count(), diags.len());
+    let (mut single, mut multi) = (0, 0);
+    for (line, diag) in github.lines().zip(diags) {
+        let props = line.split("::").nth(1).expect("properties");
+        if diag["line"] == diag["end_line"] {
+            single += 1;
+            let expected = format!(
+                ",col={},endLine={},endColumn={},",
+                diag["column"], diag["line"], diag["end_column"]
+            );
+            assert!(props.contains(&expected), "{line}");
+        } else {
+            multi += 1;
+            assert!(
+                !props.contains("col=") && !props.contains("endColumn="),
+                "{line}"
+            );
+            assert!(
+                props.contains(&format!(",endLine={},", diag["end_line"])),
+                "{line}"
+            );
+        }
+    }
     assert!(
-        first.starts_with(
-            "::warning file=fixtures/example/policies.yaml,line=22,endLine=24,\
-             title=split-peer-selector::"
-        ),
-        "{first}"
+        single > 0 && multi > 0,
+        "the fixtures have both kinds of span"
     );
 }
 
@@ -399,14 +451,45 @@ fn junit_is_well_formed_and_counts_add_up() {
 
 #[test]
 fn junit_groups_findings_by_rule_and_file() {
-    let xml = check("junit", EXAMPLE).1;
-    assert!(xml.contains(
-        "<testcase classname=\"peer-matches-nothing\" name=\"fixtures/example/policies.yaml\">\n      \
-         <failure message=\"2 findings\" type=\"warning\">"
-    ));
-    assert!(xml.contains("fixtures/example/policies.yaml:26:13: warning[peer-matches-nothing]"));
-    assert!(xml.contains("fixtures/example/policies.yaml:100:13: warning[peer-matches-nothing]"));
-    assert!(xml.contains("<testcase classname=\"yaml-syntax\" name=\"all files\"/>"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let open = |name: &str| {
+        format!(
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n\
+             metadata: {{name: {name}, namespace: shop}}\n\
+             spec:\n  podSelector: {{}}\n  policyTypes: [Egress]\n  egress: [{{}}]\n"
+        )
+    };
+    std::fs::write(dir.path().join("a.yaml"), open("one") + &open("two")).expect("write");
+    std::fs::write(dir.path().join("b.yaml"), open("three")).expect("write");
+    let out = netpol_lint()
+        .current_dir(dir.path())
+        .args(["check", "-o", "junit", "."])
+        .output()
+        .expect("run");
+    let xml = String::from_utf8(out.stdout).expect("UTF-8");
+    assert_well_formed(&xml);
+    assert!(
+        xml.contains(
+            "<testcase classname=\"egress-to-anywhere\" name=\"a.yaml\">\n      \
+             <failure message=\"2 findings\" type=\"warning\">a.yaml:8:12: warning[egress-to-anywhere]"
+        ),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("\na.yaml:16:12: warning[egress-to-anywhere]"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(
+            "<testcase classname=\"egress-to-anywhere\" name=\"b.yaml\">\n      \
+             <failure message=\"egress rule allows every destination"
+        ),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testcase classname=\"yaml-syntax\" name=\"all files\"/>"),
+        "{xml}"
+    );
 }
 
 #[test]
@@ -582,15 +665,16 @@ fn check_help_documents_the_exit_codes() {
     );
 }
 
-/// Many findings: far more output than a pipe buffer holds, so that the
-/// reader going away is seen by the writer.
+/// Many findings: far more output than a pipe buffer holds (64 KiB on
+/// Linux), so that the reader going away is seen by the writer. One
+/// namespace each keeps checks that compare policies of a namespace cheap.
 fn many_findings() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut text = String::new();
     for i in 0..1500 {
         text.push_str(&format!(
             "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n\
-             metadata: {{name: open-{i}, namespace: shop}}\n\
+             metadata: {{name: open, namespace: ns-{i}}}\n\
              spec:\n  podSelector: {{}}\n  policyTypes: [Egress]\n  egress: [{{}}]\n"
         ));
     }

@@ -10,13 +10,14 @@
 #   4. the `netpol-lint-system` hook runs the binary found on PATH.
 #
 # Not part of `cargo test`: the `language: rust` hook builds the crate in
-# release mode (several minutes on two cores) and needs crates.io. Run it
-# from anywhere:
+# release mode, twice (try-repo uses a store of its own), which takes
+# several minutes each on two cores, and it needs PyPI and crates.io. Run
+# it from anywhere:
 #
 #   bash tests/precommit.sh
 #
-# PRE_COMMIT_HOME=DIR reuses pre-commit's cache (and so the build) across
-# runs; KEEP=1 leaves the temporary directory for inspection.
+# CARGO_TARGET_DIR=DIR lets the builds share compiled dependencies;
+# KEEP=1 leaves the temporary directory for inspection.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -101,11 +102,11 @@ cat "$WORK/try.log"
 grep -q 'split-peer-selector' "$WORK/try.log" || fail "no split-peer-selector finding"
 
 step "2. installed hook: the commit of a bad policy is refused, the fixed one passes"
-# The same repository string as `try-repo` used (relative to the project),
-# so that pre-commit reuses the environment it built.
+# `try-repo` built the hook in a store of its own, so installing it for
+# real builds it a second time.
 cat > .pre-commit-config.yaml <<EOF
 repos:
-  - repo: ../hooks
+  - repo: $HOOKS
     rev: $REV
     hooks:
       - id: netpol-lint
@@ -130,7 +131,7 @@ printf '%s' "${GOOD/deny-all/deny-all-deploy}" > deploy/np.yaml
 printf '%s' "$BAD" > policies/np.yaml
 cat > .pre-commit-config.yaml <<EOF
 repos:
-  - repo: ../hooks
+  - repo: $HOOKS
     rev: $REV
     hooks:
       - id: netpol-lint

@@ -286,7 +286,11 @@ fn also_fires(doc: &str) -> Vec<&str> {
         return Vec::new();
     };
     let sentence = &section[at..];
-    let sentence = &sentence[..sentence.find(". ").or(sentence.find(".\n")).unwrap_or(sentence.len())];
+    let end = sentence
+        .find(". ")
+        .or(sentence.find(".\n"))
+        .unwrap_or(sentence.len());
+    let sentence = &sentence[..end];
     sentence.split('`').skip(1).step_by(2).collect()
 }
 

@@ -152,10 +152,22 @@ mod tests {
     #[test]
     fn suggestions_catch_typos_and_fragments() {
         let names = ["pod-not-isolated", "invalid-ipblock", "invalid-selector"];
-        assert_eq!(suggestion("pod-not-isolate", &names), Some("pod-not-isolated"));
-        assert_eq!(suggestion("invalid_ipblock", &names), Some("invalid-ipblock"));
-        assert_eq!(suggestion("invalid-ip-block", &names), Some("invalid-ipblock"));
-        assert_eq!(suggestion("Invalid-Selector", &names), Some("invalid-selector"));
+        assert_eq!(
+            suggestion("pod-not-isolate", &names),
+            Some("pod-not-isolated")
+        );
+        assert_eq!(
+            suggestion("invalid_ipblock", &names),
+            Some("invalid-ipblock")
+        );
+        assert_eq!(
+            suggestion("invalid-ip-block", &names),
+            Some("invalid-ipblock")
+        );
+        assert_eq!(
+            suggestion("Invalid-Selector", &names),
+            Some("invalid-selector")
+        );
         assert_eq!(suggestion("isolated", &names), Some("pod-not-isolated"));
         assert_eq!(suggestion("frobnicate", &names), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);

@@ -12,7 +12,7 @@ use crate::source::Span;
 pub static META: RuleMeta = RuleMeta {
     name: "any-namespace-peer",
     default_severity: Severity::Warning,
-    summary: "an ingress peer has `namespaceSelector: {}` and no `podSelector`: any pod in the cluster",
+    summary: "an ingress peer with `namespaceSelector: {}` and no `podSelector` admits any pod",
     doc: DOC,
 };
 

@@ -92,7 +92,9 @@ pub fn write(root: &Path) -> io::Result<()> {
         let path = entry?.path();
         let rel = format!(
             "{DIR}/{}",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
         );
         let generated = files.iter().any(|(p, _)| *p == rel);
         if path.extension().is_some_and(|e| e == "md") && !generated {
@@ -119,10 +121,14 @@ mod tests {
 
     #[test]
     fn readme_table_is_replaced_between_the_markers() {
-        let readme = "intro\n<!-- RULE TABLE: generated -->\n\n| old |\n\n<!-- END RULE TABLE -->\nrest\n";
+        let readme =
+            "intro\n<!-- RULE TABLE: generated -->\n\n| old |\n\n<!-- END RULE TABLE -->\nrest\n";
         let new = readme_with_table(readme).expect("markers");
         assert!(new.starts_with("intro\n<!-- RULE TABLE: generated -->\n\n| rule |"));
-        assert!(new.ends_with("|\n\n<!-- END RULE TABLE -->\nrest\n"), "{new}");
+        assert!(
+            new.ends_with("|\n\n<!-- END RULE TABLE -->\nrest\n"),
+            "{new}"
+        );
         assert!(!new.contains("| old |"));
         assert_eq!(readme_with_table(&new).as_deref(), Some(new.as_str()));
         assert_eq!(readme_with_table("no markers"), None);

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::model::Policy;
+use crate::model::policy::Direction;
 use crate::model::ports::Protocol;
 use crate::report::{Diagnostic, Severity};
 use crate::rules::walk::{TypedRule, typed_rules};
 use crate::rules::{Context, Rule, RuleMeta};
-use crate::model::policy::Direction;
 
 pub static META: RuleMeta = RuleMeta {
     name: "consecutive-ports",
@@ -151,7 +151,14 @@ fn check_rule(policy: &Policy, rule: &TypedRule<'_>, out: &mut Vec<Diagnostic>) 
                 continue;
             }
             if i - start >= MIN_RUN {
-                out.push(finding(policy, rule, protocol, ports[start], ports[i - 1], i - start));
+                out.push(finding(
+                    policy,
+                    rule,
+                    protocol,
+                    ports[start],
+                    ports[i - 1],
+                    i - start,
+                ));
             }
             start = i;
         }

@@ -95,7 +95,9 @@ impl Rule for DeprecatedApiVersion {
                     META.name,
                     META.default_severity,
                     span,
-                    format!("NetworkPolicy uses `apiVersion: {version}`, which clusters no longer serve"),
+                    format!(
+                        "NetworkPolicy uses `apiVersion: {version}`, which clusters no longer serve"
+                    ),
                 )
                 .label(format!("`{version}` {why}"))
                 .help("use `apiVersion: networking.k8s.io/v1`; the spec is the same")

@@ -12,7 +12,7 @@ use crate::source::yaml::Seg;
 pub static META: RuleMeta = RuleMeta {
     name: "host-network-peer",
     default_severity: Severity::Warning,
-    summary: "a selector picks pods that run with `hostNetwork: true`, whose traffic it cannot match",
+    summary: "a selector picks host-network pods, whose traffic pod selectors cannot match",
     doc: DOC,
 };
 
@@ -182,7 +182,9 @@ impl Rule for HostNetworkPeer {
                 }
                 for (i, rule) in policy.rules(dir).iter().enumerate() {
                     for (j, peer) in rule.peers.iter().flatten().enumerate() {
-                        let Peer::Pods { pods, .. } = peer else { continue };
+                        let Peer::Pods { pods, .. } = peer else {
+                            continue;
+                        };
                         let classes = cx.engine.peer_classes(policy, peer);
                         if let Some(names) = reported(cx, &host, pods, &classes) {
                             out.push(peer_finding(policy, dir, i, j, &names));
@@ -199,7 +201,11 @@ fn host_classes(cx: &Context<'_>) -> Vec<bool> {
     cx.engine
         .classes
         .iter()
-        .map(|c| c.workloads.iter().any(|&w| cx.cluster.workloads[w].host_network))
+        .map(|c| {
+            c.workloads
+                .iter()
+                .any(|&w| cx.cluster.workloads[w].host_network)
+        })
         .collect()
 }
 
@@ -238,7 +244,13 @@ fn listed(names: &[String]) -> String {
     text
 }
 
-fn peer_finding(policy: &Policy, dir: Direction, i: usize, j: usize, names: &[String]) -> Diagnostic {
+fn peer_finding(
+    policy: &Policy,
+    dir: Direction,
+    i: usize,
+    j: usize,
+    names: &[String],
+) -> Diagnostic {
     let mut path: Vec<Seg<'_>> = vec![
         "spec".into(),
         Seg::Key(dir.key()),

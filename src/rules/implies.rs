@@ -177,8 +177,14 @@ mod tests {
             &sel(&[("app", Op::NotIn(vals(&["db", "cache"])))]),
             &not_db
         ));
-        assert!(!implies(&not_db, &sel(&[("app", Op::NotIn(vals(&["db", "cache"])))])));
-        assert!(implies(&sel(&[("x", Op::DoesNotExist)]), &sel(&[("x", Op::NotIn(vals(&["a"])))])));
+        assert!(!implies(
+            &not_db,
+            &sel(&[("app", Op::NotIn(vals(&["db", "cache"])))])
+        ));
+        assert!(implies(
+            &sel(&[("x", Op::DoesNotExist)]),
+            &sel(&[("x", Op::NotIn(vals(&["a"])))])
+        ));
     }
 
     #[test]

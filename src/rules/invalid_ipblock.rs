@@ -153,7 +153,9 @@ fn check_block(policy: &Policy, block: &IPBlock, path: &[Seg<'static>], out: &mu
         }
     };
     if cidr.has_host_bits() {
-        out.push(host_bits(&cidr, "`cidr`", |m, l, h| finding(&["cidr".into()], m, l, h)));
+        out.push(host_bits(&cidr, "`cidr`", |m, l, h| {
+            finding(&["cidr".into()], m, l, h)
+        }));
     }
     for (i, text) in block.except.iter().flatten().enumerate() {
         let tail: [Seg<'static>; 2] = ["except".into(), i.into()];
@@ -196,7 +198,10 @@ fn check_block(policy: &Policy, block: &IPBlock, path: &[Seg<'static>], out: &mu
                 )
             } else {
                 (
-                    format!("`except` entry `{text}` is not inside `cidr` `{}`", block.cidr),
+                    format!(
+                        "`except` entry `{text}` is not inside `cidr` `{}`",
+                        block.cidr
+                    ),
                     "outside the block",
                 )
             };
@@ -211,7 +216,9 @@ fn check_block(policy: &Policy, block: &IPBlock, path: &[Seg<'static>], out: &mu
             continue;
         }
         if except.has_host_bits() {
-            out.push(host_bits(&except, "`except` entry", |m, l, h| finding(&tail, m, l, h)));
+            out.push(host_bits(&except, "`except` entry", |m, l, h| {
+                finding(&tail, m, l, h)
+            }));
         }
     }
 }
@@ -250,8 +257,75 @@ fn parse_problem(text: &str, err: &CidrError) -> (String, String) {
         }
         _ => (
             err.to_string(),
-            "write an address and a prefix length, such as `10.0.0.0/8` or `fd00::/8`"
-                .to_string(),
+            "write an address and a prefix length, such as `10.0.0.0/8` or `fd00::/8`".to_string(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::walk::run_rule;
+
+    fn messages(block: &str) -> Vec<String> {
+        let text = format!(
+            "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: p, namespace: shop}}
+spec:
+  podSelector: {{}}
+  policyTypes: [Egress]
+  egress:
+    - to: [{{ipBlock: {block}}}]
+"
+        );
+        let (_, out) = run_rule(&super::InvalidIpblock, &text);
+        out.into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn excepts_must_be_strictly_inside_the_cidr() {
+        assert!(messages("{cidr: 10.0.0.0/8, except: [10.1.0.0/16, 10.0.0.0/9]}").is_empty());
+        assert_eq!(
+            messages("{cidr: 10.0.0.0/8, except: [10.0.0.0/8]}"),
+            ["`except` entry `10.0.0.0/8` is all of `cidr` `10.0.0.0/8`"]
+        );
+        // The same network with host bits is still the whole block.
+        assert_eq!(
+            messages("{cidr: 10.0.0.0/8, except: [10.9.9.9/8]}"),
+            ["`except` entry `10.9.9.9/8` is all of `cidr` `10.0.0.0/8`"]
+        );
+        // Wider than the block, or beside it.
+        assert_eq!(
+            messages("{cidr: 10.0.0.0/8, except: [10.0.0.0/7, 11.0.0.0/16]}"),
+            [
+                "`except` entry `10.0.0.0/7` is not inside `cidr` `10.0.0.0/8`",
+                "`except` entry `11.0.0.0/16` is not inside `cidr` `10.0.0.0/8`"
+            ]
+        );
+        assert_eq!(
+            messages("{cidr: 'fd00::/8', except: ['10.0.0.0/16']}"),
+            ["`except` entry `10.0.0.0/16` is IPv4 but `cidr` `fd00::/8` is IPv6"]
+        );
+    }
+
+    #[test]
+    fn host_bits_and_parse_errors() {
+        assert_eq!(
+            messages("{cidr: 10.0.0.1/8, except: [10.1.0.1/16]}"),
+            [
+                "`cidr` `10.0.0.1/8` has host bits set: it is read as `10.0.0.0/8`",
+                "`except` entry `10.1.0.1/16` has host bits set: it is read as `10.1.0.0/16`"
+            ]
+        );
+        assert_eq!(
+            messages("{cidr: 10.0.0.1}"),
+            ["`cidr` `10.0.0.1` is not a CIDR"]
+        );
+        // Excepts of a block that does not parse cannot be judged.
+        assert_eq!(
+            messages("{cidr: 10.0.0.0/33, except: [192.168.0.0/16]}"),
+            ["`cidr` `10.0.0.0/33` is not a CIDR"]
+        );
+        assert!(messages("{cidr: '::/0', except: ['fd00::/8']}").is_empty());
     }
 }

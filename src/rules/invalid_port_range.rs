@@ -281,7 +281,14 @@ mod tests {
 
     #[test]
     fn port_names_follow_iana_service_names() {
-        for good in ["http", "dns-tcp", "h2c", "a", "metrics-9090", "12345678901234a"] {
+        for good in [
+            "http",
+            "dns-tcp",
+            "h2c",
+            "a",
+            "metrics-9090",
+            "12345678901234a",
+        ] {
             assert_eq!(port_name_problem(good), None, "{good}");
         }
         for bad in [

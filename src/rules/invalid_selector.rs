@@ -177,8 +177,7 @@ fn subdomain_problem(s: &str) -> Option<&'static str> {
             (Some(f), Some(e)) => {
                 (f.is_ascii_lowercase() || f.is_ascii_digit())
                     && (e.is_ascii_lowercase() || e.is_ascii_digit())
-                    && b
-                        .iter()
+                    && b.iter()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
             }
             _ => false,
@@ -248,7 +247,12 @@ impl At<'_> {
         }
     }
 
-    fn check_expression(&self, expr: &LabelSelectorRequirement, node: &Node, out: &mut Vec<Diagnostic>) {
+    fn check_expression(
+        &self,
+        expr: &LabelSelectorRequirement,
+        node: &Node,
+        out: &mut Vec<Diagnostic>,
+    ) {
         let span_of = |key: &str| node.get(key).map_or(node.span, |n| n.span);
         if let Some(problem) = label_key_problem(&expr.key) {
             out.push(self.bad_key(span_of("key"), &expr.key, problem));
@@ -322,7 +326,10 @@ impl At<'_> {
     fn bad_value(&self, span: Span, key: &str, value: &str, problem: String) -> Diagnostic {
         self.finding(
             span,
-            format!("invalid label value `{value}` for `{key}` in `{}`", self.field),
+            format!(
+                "invalid label value `{value}` for `{key}` in `{}`",
+                self.field
+            ),
             "not a label value",
             format!("{problem}; no object can carry this value, so the selector matches nothing"),
         )

@@ -39,6 +39,7 @@ pub mod peer_matches_nothing;
 pub mod pod_not_isolated;
 pub mod policy_types_mismatch;
 pub mod redundant_rule;
+mod scope;
 #[cfg(test)]
 mod registry_tests;
 pub mod selector_matches_nothing;

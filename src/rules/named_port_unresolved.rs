@@ -7,8 +7,9 @@ use crate::model::policy::{Direction, Policy};
 use crate::model::{Peer, PortSpec, Protocol};
 use crate::report::{Diagnostic, Severity};
 use crate::rules::invalid_port_range::port_name_problem;
+use crate::rules::scope::peer_pods_known;
 use crate::rules::support::namespaces_with_workloads;
-use crate::rules::walk::{peer_pods_known, rule_name};
+use crate::rules::walk::rule_name;
 use crate::rules::{Context, Rule, RuleMeta};
 use crate::source::yaml::Seg;
 
@@ -214,7 +215,12 @@ impl Rule for NamedPortUnresolved {
                     };
                     for (k, port) in ports.iter().enumerate() {
                         if let PortSpec::Named { name, protocol } = port {
-                            let at = At { policy, dir, rule: i, port: k };
+                            let at = At {
+                                policy,
+                                dir,
+                                rule: i,
+                                port: k,
+                            };
                             if let Some(d) = check_port(cx, at, name, *protocol, &classes) {
                                 out.push(d);
                             }
@@ -289,7 +295,7 @@ fn check_port(
         .map(|p| p.protocol)
         .collect();
     let defined: BTreeSet<String> = ports()
-        .filter_map(|p| p.name.as_ref().map(|n| format!("`{n}` ({}/{})", p.port, p.protocol)))
+        .filter_map(|p| p.name.as_ref().map(|n| format!("`{n}` ({})", p.protocol)))
         .collect();
     let whose = match at.dir {
         Direction::Ingress => "the pods the policy selects",

@@ -2,15 +2,15 @@
 //! through: an egress rule towards pods whose ingress admits none of it, or
 //! an ingress rule from pods whose egress never sends it.
 
-use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashSet};
 
 use crate::engine::{Peerish, rule_peers_match, rule_ports};
 use crate::model::policy::{Direction, Policy};
-use crate::model::{ContainerPort, Peer, PortSet};
+use crate::model::{ContainerPort, Peer, PortSet, PortSpec};
 use crate::report::{Diagnostic, Severity};
+use crate::rules::scope::{PeerClasses, peer_pods_known};
 use crate::rules::support::namespaces_with_workloads;
-use crate::rules::walk::{peer_pods_known, rule_name};
+use crate::rules::walk::rule_name;
 use crate::rules::{Context, Rule, RuleMeta};
 
 pub static META: RuleMeta = RuleMeta {
@@ -238,9 +238,16 @@ impl Rule for OneWayAllow {
                 .engine
                 .classes
                 .iter()
-                .map(|c| c.workloads.iter().any(|&w| cx.cluster.workloads[w].host_network))
+                .map(|c| {
+                    c.workloads
+                        .iter()
+                        .any(|&w| cx.cluster.workloads[w].host_network)
+                })
                 .collect(),
-            memo: RefCell::new(HashMap::new()),
+            upper: (0..cx.engine.classes.len())
+                .map(|c| [Direction::Ingress, Direction::Egress].map(|d| upper_ports(cx, c, d)))
+                .collect(),
+            peers: PeerClasses::default(),
         };
         for (pi, policy) in cx.cluster.policies.iter().enumerate() {
             for dir in [Direction::Ingress, Direction::Egress] {
@@ -263,8 +270,12 @@ struct Scope<'a> {
     has_workloads: Vec<bool>,
     /// Classes with a host-network workload.
     host: Vec<bool>,
-    /// `far_side` answers: many rules share their pairs of classes.
-    memo: RefCell<HashMap<(usize, usize, Direction), PortSet>>,
+    /// Per class and direction (ingress, egress): every port the class's
+    /// rules allow towards or from anyone, named ports widened to their
+    /// protocol. A pair whose rule ports miss it is dead without looking
+    /// at peers.
+    upper: Vec<[PortSet; 2]>,
+    peers: PeerClasses<'a>,
 }
 
 /// What a dead rule lets through on its side, and who stops it on the other.
@@ -275,12 +286,12 @@ struct Dead {
     blockers: BTreeSet<usize>,
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
     /// The peer classes of a rule, when they are all the input shows and the
     /// rule names nothing else.
-    fn far_classes(&self, policy: &Policy, dir: Direction, i: usize) -> Option<Vec<usize>> {
+    fn far_classes(&self, policy: &'a Policy, dir: Direction, i: usize) -> Option<Vec<usize>> {
         let peers = policy.rules(dir)[i].peers.as_ref()?;
-        let mut classes = Vec::new();
+        let mut classes: Vec<usize> = Vec::new();
         for peer in peers {
             match peer {
                 // An address outside the cluster has no policy: always alive.
@@ -290,7 +301,7 @@ impl Scope<'_> {
                     if !peer_pods_known(self.cx, policy, namespaces, &self.has_workloads) {
                         return None;
                     }
-                    classes.extend(self.cx.engine.peer_classes(policy, peer));
+                    classes.extend(self.peers.of(self.cx.engine, policy, peer).iter());
                 }
             }
         }
@@ -314,9 +325,24 @@ impl Scope<'_> {
             Direction::Ingress => Direction::Egress,
             Direction::Egress => Direction::Ingress,
         };
+        // The far side's verdict depends only on the policies isolating it
+        // and, for an egress rule, on its container ports: one class of each
+        // kind stands for the others.
+        let mut seen: HashSet<(&[usize], &[ContainerPort])> = HashSet::new();
+        let far: Vec<usize> = far
+            .into_iter()
+            .filter(|&b| {
+                let ports: &[ContainerPort] = match dir {
+                    Direction::Egress => &engine.classes[b].ports,
+                    Direction::Ingress => &[],
+                };
+                seen.insert((engine.isolating(b, other), ports))
+            })
+            .collect();
         let mut dead = Dead::default();
-        for &a in &near {
-            for &b in &far {
+        for &b in &far {
+            let isolating = engine.isolating(b, other);
+            for &a in &near {
                 // The destination's container ports resolve named ports.
                 let dst = match dir {
                     Direction::Egress => b,
@@ -327,11 +353,11 @@ impl Scope<'_> {
                 if allowed.is_empty() {
                     continue;
                 }
-                let isolating = engine.isolating(b, other);
                 if isolating.is_empty() {
                     return None;
                 }
-                if self.far_side(b, a, other, dst_ports).intersects(&allowed) {
+                let possible = self.upper[b][dir_index(other)].intersects(&allowed);
+                if possible && self.far_side(b, a, other, dst_ports).intersects(&allowed) {
                     return None;
                 }
                 dead.ports.union_with(&allowed);
@@ -348,9 +374,6 @@ impl Scope<'_> {
     /// and `a`, as `Engine::side` would say, looking only at the policies
     /// that isolate `b`.
     fn far_side(&self, b: usize, a: usize, dir: Direction, dst_ports: &[ContainerPort]) -> PortSet {
-        if let Some(ports) = self.memo.borrow().get(&(b, a, dir)) {
-            return ports.clone();
-        }
         let engine = self.cx.engine;
         let near = Peerish::Pod(engine.class_view(a));
         let mut ports = PortSet::empty();
@@ -362,7 +385,6 @@ impl Scope<'_> {
                 }
             }
         }
-        self.memo.borrow_mut().insert((b, a, dir), ports.clone());
         ports
     }
 
@@ -416,5 +438,125 @@ impl Scope<'_> {
             names.join(", ")
         ))
         .object(policy.object())
+    }
+}
+
+fn dir_index(dir: Direction) -> usize {
+    match dir {
+        Direction::Ingress => 0,
+        Direction::Egress => 1,
+    }
+}
+
+/// Every port the rules of the policies isolating `class` in `dir` allow,
+/// towards anyone; a named port counts as every port of its protocol.
+fn upper_ports(cx: &Context<'_>, class: usize, dir: Direction) -> PortSet {
+    let mut ports = PortSet::empty();
+    for &pi in cx.engine.isolating(class, dir) {
+        for rule in cx.cluster.policies[pi].rules(dir) {
+            match &rule.ports {
+                None => return PortSet::all(),
+                Some(specs) => {
+                    for spec in specs {
+                        match spec {
+                            PortSpec::Numbers(p) => ports.union_with(p),
+                            PortSpec::Named { protocol, .. } => {
+                                ports.union_with(&PortSet::all_of(*protocol));
+                            }
+                            PortSpec::Invalid => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ports
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::walk::run_rule;
+
+    const PODS: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shop, labels: {app: db}}
+spec: {containers: [{name: c, image: i, ports: [{name: pg, containerPort: 5432}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-out, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress:
+    - to: [{podSelector: {matchLabels: {app: db}}}]
+      ports: [{port: 5432}]
+";
+
+    fn lines(db_policy: &str) -> Vec<u32> {
+        let (loaded, out) = run_rule(&super::OneWayAllow, &format!("{PODS}{db_policy}"));
+        out.iter()
+            .map(|d| loaded.sources.range(d.primary.span).0.line)
+            .collect()
+    }
+
+    fn db_ingress(from: &str, ports: &str) -> String {
+        format!(
+            "---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: db-in, namespace: shop}}
+spec:
+  podSelector: {{matchLabels: {{app: db}}}}
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{from}]
+      ports: [{ports}]
+"
+        )
+    }
+
+    #[test]
+    fn an_open_far_end_keeps_the_flow_alive() {
+        assert_eq!(lines(""), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn the_far_end_must_admit_some_of_the_ports() {
+        let web = "{podSelector: {matchLabels: {app: web}}}";
+        // By the named port, which is 5432 on db.
+        assert_eq!(lines(&db_ingress(web, "{port: pg}")), Vec::<u32>::new());
+        // Another port only: web's egress rule is dead, and so is db's
+        // ingress rule (web never sends on 8080).
+        assert_eq!(lines(&db_ingress(web, "{port: 8080}")), [22, 32]);
+        // Another source only.
+        let api = "{podSelector: {matchLabels: {app: api}}}";
+        assert_eq!(lines(&db_ingress(api, "{port: 5432}")), [22]);
+    }
+
+    #[test]
+    fn peers_that_may_reach_unseen_pods_are_not_judged() {
+        // An empty `namespaceSelector` also matches namespaces the input
+        // does not show, whose pods may admit the flow.
+        let text = format!(
+            "{}{}",
+            PODS.replace(
+                "{podSelector: {matchLabels: {app: db}}}",
+                "{namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}"
+            ),
+            db_ingress("{podSelector: {matchLabels: {app: api}}}", "{port: 5432}")
+        );
+        let (_, out) = run_rule(&super::OneWayAllow, &text);
+        assert!(out.is_empty(), "{out:?}");
     }
 }

@@ -133,22 +133,33 @@ fn diagnostic(w: &Workload, dir: Direction) -> Diagnostic {
     let key = dir.key();
     let (message, label) = match dir {
         Direction::Ingress => (
-            format!("no policy selects the pods of {} `{}` for ingress", w.kind, w.name),
+            format!(
+                "no policy selects the pods of {} `{}` for ingress",
+                w.kind, w.name
+            ),
             "these pods accept connections from anywhere",
         ),
         Direction::Egress => (
-            format!("no policy selects the pods of {} `{}` for egress", w.kind, w.name),
+            format!(
+                "no policy selects the pods of {} `{}` for egress",
+                w.kind, w.name
+            ),
             "these pods may connect anywhere",
         ),
     };
-    Diagnostic::new(META.name, META.default_severity, w.origin.name_span(), message)
-        .label(label)
-        .help(format!(
-            "add a policy in namespace `{}` whose `podSelector` matches these pods and whose \
+    Diagnostic::new(
+        META.name,
+        META.default_severity,
+        w.origin.name_span(),
+        message,
+    )
+    .label(label)
+    .help(format!(
+        "add a policy in namespace `{}` whose `podSelector` matches these pods and whose \
              `policyTypes` lists `{}` (a default deny with `podSelector: {{}}` covers every \
              pod), then allow the {key} traffic they need",
-            w.namespace,
-            dir.policy_type()
-        ))
-        .object(workload_object(w))
+        w.namespace,
+        dir.policy_type()
+    ))
+    .object(workload_object(w))
 }

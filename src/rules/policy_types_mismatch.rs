@@ -113,7 +113,12 @@ impl Rule for PolicyTypesMismatch {
 
 fn check_policy(policy: &Policy, out: &mut Vec<Diagnostic>) {
     // The API server defaults an absent or empty list from the rules.
-    let Some(types) = policy.spec.policy_types.as_deref().filter(|t| !t.is_empty()) else {
+    let Some(types) = policy
+        .spec
+        .policy_types
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    else {
         return;
     };
     let types_span = policy.span(&["spec".into(), "policyTypes".into()]);
@@ -122,7 +127,10 @@ fn check_policy(policy: &Policy, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let span = policy.span(&["spec".into(), "policyTypes".into(), i.into()]);
-        let help = match ["Ingress", "Egress"].iter().find(|k| k.eq_ignore_ascii_case(t)) {
+        let help = match ["Ingress", "Egress"]
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(t))
+        {
             Some(k) => format!("policy types are case-sensitive: write `{k}`"),
             None => "the policy types are `Ingress` and `Egress`".to_string(),
         };
@@ -144,7 +152,9 @@ fn check_policy(policy: &Policy, out: &mut Vec<Diagnostic>) {
             Direction::Egress => policy.spec.egress.as_ref().is_some_and(|r| !r.is_empty()),
         };
         // A misspelt entry for this direction is reported above already.
-        let named = types.iter().any(|t| t.eq_ignore_ascii_case(dir.policy_type()));
+        let named = types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(dir.policy_type()));
         if !has_rules || named {
             continue;
         }
@@ -154,7 +164,10 @@ fn check_policy(policy: &Policy, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(
                 META.name,
                 META.default_severity,
-                policy.origin.node.key_span_at(&["spec".into(), Seg::Key(key)]),
+                policy
+                    .origin
+                    .node
+                    .key_span_at(&["spec".into(), Seg::Key(key)]),
                 format!(
                     "`policyTypes` does not list `{}`: the `{key}` rules are ignored",
                     dir.policy_type()

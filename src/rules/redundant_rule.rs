@@ -4,14 +4,15 @@
 //! A rule of policy P contributes, for each pod P selects and each far end
 //! its peers match, the ports it allows between them. It is redundant when,
 //! for every such pair, the other rules of the policies selecting that pod
-//! in that direction allow those ports too. Pairs are taken over the pod
-//! classes of the input (exactly, with the engine's matching) and over the
-//! pieces of the address space the ipBlocks cut out, plus "unseen" pods: the
-//! pods a selector would match that the input does not show. For those,
-//! selector implication decides (a peer `app=web` is covered by a peer
-//! `app in (web,api)` whatever pods exist later), so that a rule is never
-//! reported only because of which pods happen to be in the input. With no
-//! pods in the input this reduces to a structural comparison.
+//! in that direction allow those ports too. The comparison is over every
+//! pod a selector can match, not only the pods the input runs: selector
+//! implication decides (a peer `app=web` is covered by a peer
+//! `app in (web,api)`, whatever pods exist), and named ports stay names,
+//! since a pod added later may number them differently. External addresses
+//! are compared exactly, piece by piece of the address space the ipBlocks
+//! cut out. Coverage of every possible pod implies coverage of the input's
+//! pods, so the input's pods need no separate pass; they matter only through
+//! the labels of the Namespace objects it defines.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
@@ -19,16 +20,16 @@ use std::rc::Rc;
 use crate::engine::{Peerish, RuleRef, rule_peers_match};
 use crate::model::ip::{Family, IpSet};
 use crate::model::policy::{Direction, Policy};
-use crate::model::{
-    ContainerPort, NAME_LABEL, Namespace, NamespaceSel, Peer, PolicyRule, PortSet, PortSpec, Protocol,
-    Selector,
-};
 use crate::model::selector::{Op, Requirement};
+use crate::model::{
+    NAME_LABEL, Namespace, NamespaceSel, Peer, PolicyRule, PortSet, PortSpec, Protocol, Selector,
+};
 use crate::report::{Diagnostic, Severity};
 use crate::rules::implies::{implies, satisfiable};
 use crate::rules::support::named_namespaces;
 use crate::rules::walk::rule_name;
 use crate::rules::{Context, Rule, RuleMeta};
+use crate::source::yaml::Node;
 
 pub static META: RuleMeta = RuleMeta {
     name: "redundant-rule",
@@ -43,15 +44,23 @@ Reports an ingress or egress rule that allows nothing the other rules do not
 already allow, and names the rule that covers it (or the rules whose union
 does). For each pod the rule's policy selects and each source or
 destination its peers match, the rule's ports must be allowed by the other
-rules of the policies that select that pod in that direction. The check
-looks at:
+rules of the policies that select that pod in that direction. Pods are
+compared by what the selectors can match, now or later, not only by the pods
+the input runs:
 
-- every pod of the input, evaluated exactly as the reachability engine does
-  (named ports resolved per pod);
-- every range of external addresses the `ipBlock`s of the input cut out;
-- pods the input does not show: a peer `app: web` is covered by a peer
-  `app in (web, api)` or by a rule with no peers, but not by a peer
-  `tier: front` even when every `app: web` pod of the input has that label.
+- a peer `app: web` is covered by a peer `app in (web, api)` or by a rule
+  with no peers, but not by a peer `tier: front`, even when every `app: web`
+  pod of the input has that label;
+- a policy's pods are covered by another policy's rules only when that
+  policy selects all of them (`podSelector: {}` selects every pod of the
+  namespace);
+- a named port is covered by the same name or by every port of its
+  protocol, not by the number it has on today's pods;
+- external addresses are compared exactly, range by range.
+
+Namespaces the input defines with a Namespace object are judged by their
+labels: a peer for namespace `billing` is covered by a peer selecting
+`team: payments` when `billing` has that label.
 
 A whole policy is reported instead of its rules when all its rules are
 covered by other policies and every pod it selects, now or later, is also
@@ -119,12 +128,13 @@ spec:
 
 ## Known problems
 
-Coverage of unseen pods is only recognised peer by peer: a peer
-`app in (web, api)` covered by two rules, one for `app: web` and one for
-`app: api`, is not reported. Policies the API server would reject (bad
-selectors, ports or policy types) are left out, both as reported and as
-covering. Of several definitions of the same policy only the last one is
-read. Rules of a direction the policy's `policyTypes` does not list are
+Coverage is recognised peer by peer: a peer `app in (web, api)` covered by
+two rules, one for `app: web` and one for `app: api`, is not reported; nor
+is a rule covered only because of the pods the input happens to run.
+Policies the API server would reject (bad selectors, ports or policy types,
+unknown fields) are left out, both as reported and as covering. Of several
+definitions of the same policy only the last one is read. Rules of a
+direction the policy's `policyTypes` does not list are
 `policy-types-mismatch`'s. Deleting a rule this check reports is safe on its
 own; the findings are chosen so that deleting all of them at once is too.
 
@@ -146,8 +156,67 @@ impl Rule for RedundantRule {
     }
 }
 
+/// Fields the API server knows, by kind of node; anything else makes it
+/// reject the policy (`kubectl apply` validates strictly), and the loader
+/// reports it as `invalid-field`.
+const SPEC_FIELDS: &[&str] = &["podSelector", "policyTypes", "ingress", "egress"];
+const RULE_FIELDS: &[&str] = &["from", "to", "ports"];
+const PEER_FIELDS: &[&str] = &["podSelector", "namespaceSelector", "ipBlock"];
+const PORT_FIELDS: &[&str] = &["port", "endPort", "protocol"];
+const SELECTOR_FIELDS: &[&str] = &["matchLabels", "matchExpressions"];
+const EXPRESSION_FIELDS: &[&str] = &["key", "operator", "values"];
+const BLOCK_FIELDS: &[&str] = &["cidr", "except"];
+
+/// Whether a mapping has a key outside `known`.
+fn has_unknown(node: Option<&Node>, known: &[&str]) -> bool {
+    node.and_then(Node::as_map).is_some_and(|entries| {
+        entries
+            .iter()
+            .any(|(k, _)| !k.as_str().is_some_and(|k| known.contains(&k)))
+    })
+}
+
+fn selector_has_unknown(node: Option<&Node>) -> bool {
+    has_unknown(node, SELECTOR_FIELDS)
+        || items(node.and_then(|n| n.get("matchExpressions")))
+            .any(|e| has_unknown(Some(e), EXPRESSION_FIELDS))
+}
+
+fn items(node: Option<&Node>) -> impl Iterator<Item = &Node> {
+    node.and_then(Node::as_seq).unwrap_or_default().iter()
+}
+
+/// Whether the spec as written has a field the API server does not know.
+fn spec_has_unknown(policy: &Policy) -> bool {
+    let spec = policy.origin.node.get("spec");
+    if has_unknown(spec, SPEC_FIELDS)
+        || selector_has_unknown(spec.and_then(|s| s.get("podSelector")))
+    {
+        return true;
+    }
+    let rules = ["ingress", "egress"]
+        .into_iter()
+        .flat_map(|key| items(spec.and_then(|s| s.get(key))));
+    rules.into_iter().any(|rule| {
+        let peers = ["from", "to"]
+            .into_iter()
+            .flat_map(|key| items(rule.get(key)));
+        has_unknown(Some(rule), RULE_FIELDS)
+            || items(rule.get("ports")).any(|p| has_unknown(Some(p), PORT_FIELDS))
+            || peers.into_iter().any(|peer| {
+                has_unknown(Some(peer), PEER_FIELDS)
+                    || selector_has_unknown(peer.get("podSelector"))
+                    || selector_has_unknown(peer.get("namespaceSelector"))
+                    || has_unknown(peer.get("ipBlock"), BLOCK_FIELDS)
+            })
+    })
+}
+
 /// Whether the API server accepts a policy as far as the model can tell.
 fn is_valid(policy: &Policy) -> bool {
+    if spec_has_unknown(policy) {
+        return false;
+    }
     let types_ok = policy
         .spec
         .policy_types
@@ -167,7 +236,10 @@ fn is_valid(policy: &Policy) -> bool {
     };
     let rule_ok = |r: &PolicyRule| {
         r.peers.iter().flatten().all(peer_ok)
-            && r.ports.iter().flatten().all(|p| !matches!(p, PortSpec::Invalid))
+            && r.ports
+                .iter()
+                .flatten()
+                .all(|p| !matches!(p, PortSpec::Invalid))
     };
     types_ok
         && policy.selector.is_valid()
@@ -189,29 +261,24 @@ fn namespace_selector(policy: &Policy, ns: &NamespaceSel) -> Selector {
     }
 }
 
-/// A pod a policy selects.
-#[derive(Debug, Clone, Copy)]
-enum Subject {
-    Class(usize),
-    /// Pods the policy's selector would match that the input does not show.
-    Unseen,
-}
-
 /// The other end of a rule's traffic.
 #[derive(Debug, Clone)]
 enum Far {
-    /// Pods a peer would match that the input does not show.
-    Unseen { namespaces: Selector, pods: Selector },
+    /// Every pod a peer can match: pods in the namespaces `namespaces`
+    /// matches (by namespace labels) with labels `pods` matches.
+    Pods {
+        namespaces: Selector,
+        pods: Selector,
+    },
+    /// One piece of the address space.
     Piece { family: Family, lo: u128, hi: u128 },
-    Class(usize),
 }
 
 /// Whose container ports named ports resolve against.
 #[derive(Clone, Copy)]
-enum Dst<'a> {
-    Known(&'a [ContainerPort]),
-    /// A pod the input does not show: its named ports are unknown.
-    Unknown,
+enum Dst {
+    /// A pod: its named ports may be any number.
+    Pod,
     /// An external address: named ports resolve to nothing.
     Address,
 }
@@ -225,17 +292,13 @@ struct Allow {
 }
 
 impl Allow {
-    fn of(rule: &PolicyRule, dst: Dst<'_>) -> Allow {
+    fn of(rule: &PolicyRule, dst: Dst) -> Allow {
         match dst {
-            Dst::Known(ports) => Allow {
-                numbers: crate::engine::rule_ports(rule, ports),
-                names: BTreeSet::new(),
-            },
             Dst::Address => Allow {
                 numbers: rule.numeric_ports(),
                 names: BTreeSet::new(),
             },
-            Dst::Unknown => Allow {
+            Dst::Pod => Allow {
                 numbers: rule.numeric_ports(),
                 names: rule
                     .ports
@@ -370,61 +433,33 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    /// The pods a policy selects: the unseen ones first, they decide most
-    /// often.
-    fn subjects(&self, pi: usize) -> Vec<Subject> {
-        if !satisfiable(&self.policy(pi).selector) {
-            return Vec::new();
-        }
-        let mut out = vec![Subject::Unseen];
-        out.extend(self.cx.engine.selected[pi].iter().map(|&c| Subject::Class(c)));
-        out
+    /// The live policies that select, for `dir`, every pod policy `pi`
+    /// selects (`pi` included).
+    fn selecting(&self, pi: usize, dir: Direction) -> Vec<usize> {
+        let p = self.policy(pi);
+        self.neighbours[pi]
+            .iter()
+            .copied()
+            .filter(|&q| {
+                let other = self.policy(q);
+                self.alive[q] && other.affects(dir) && implies(&p.selector, &other.selector)
+            })
+            .collect()
     }
 
-    /// The live policies that select a subject of policy `pi` for `dir`.
-    fn selecting(&self, pi: usize, subject: Subject, dir: Direction) -> Vec<usize> {
-        match subject {
-            Subject::Class(c) => self
-                .cx
-                .engine
-                .isolating(c, dir)
-                .iter()
-                .copied()
-                .filter(|&q| self.alive[q])
-                .collect(),
-            Subject::Unseen => {
-                let p = self.policy(pi);
-                self.neighbours[pi]
-                    .iter()
-                    .copied()
-                    .filter(|&q| {
-                        let other = self.policy(q);
-                        self.alive[q]
-                            && other.affects(dir)
-                            && implies(&p.selector, &other.selector)
-                    })
-                    .collect()
-            }
-        }
-    }
-
-    /// What a rule's peers match: unseen pods first, then addresses, then
-    /// the pods of the input.
+    /// What a rule's peers match: pods first, then addresses.
     fn far_ends(&self, pi: usize, dir: Direction, rule: &PolicyRule) -> Vec<Far> {
         let policy = self.policy(pi);
-        let engine = self.cx.engine;
-        let mut unseen = Vec::new();
-        let mut classes = Vec::new();
+        let mut out = Vec::new();
         let mut pieces = Vec::new();
         let all_pieces = &self.pieces[dir_index(dir)];
         match &rule.peers {
             None => {
-                unseen.push(Far::Unseen {
+                out.push(Far::Pods {
                     namespaces: Selector::everything(),
                     pods: Selector::everything(),
                 });
                 pieces.extend(all_pieces.iter().copied());
-                classes.extend(0..engine.classes.len());
             }
             Some(peers) => {
                 for peer in peers {
@@ -432,12 +467,11 @@ impl<'a> Analysis<'a> {
                         Peer::Pods { namespaces, pods } => {
                             let namespaces = namespace_selector(policy, namespaces);
                             if self.namespaces_possible(&namespaces) && satisfiable(pods) {
-                                unseen.push(Far::Unseen {
+                                out.push(Far::Pods {
                                     namespaces,
                                     pods: pods.clone(),
                                 });
                             }
-                            classes.extend(engine.peer_classes(policy, peer));
                         }
                         Peer::IpBlock { set } => pieces.extend(
                             all_pieces
@@ -450,28 +484,22 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
-        classes.sort_unstable();
-        classes.dedup();
         pieces.sort_unstable();
         pieces.dedup();
-        let mut out = unseen;
         out.extend(
             pieces
                 .into_iter()
                 .map(|(family, lo, hi)| Far::Piece { family, lo, hi }),
         );
-        out.extend(classes.into_iter().map(Far::Class));
         out
     }
 
-    fn dst(&self, dir: Direction, subject: Subject, far: &Far) -> Dst<'a> {
-        let engine = self.cx.engine;
-        match (dir, subject, far) {
-            (Direction::Ingress, Subject::Class(c), _) => Dst::Known(&engine.classes[c].ports),
-            (Direction::Ingress, Subject::Unseen, _) => Dst::Unknown,
-            (Direction::Egress, _, Far::Class(c)) => Dst::Known(&engine.classes[*c].ports),
-            (Direction::Egress, _, Far::Unseen { .. }) => Dst::Unknown,
-            (Direction::Egress, _, Far::Piece { .. }) => Dst::Address,
+    /// Egress to an address resolves no named port; every other pair has a
+    /// pod at the destination.
+    fn dst(dir: Direction, far: &Far) -> Dst {
+        match (dir, far) {
+            (Direction::Egress, Far::Piece { .. }) => Dst::Address,
+            _ => Dst::Pod,
         }
     }
 
@@ -479,9 +507,6 @@ impl<'a> Analysis<'a> {
     fn matches(&self, qi: usize, rule: &PolicyRule, far: &Far) -> bool {
         let policy = self.policy(qi);
         match far {
-            Far::Class(c) => {
-                rule_peers_match(policy, rule, Peerish::Pod(self.cx.engine.class_view(*c)))
-            }
             Far::Piece { family, lo, hi } => rule_peers_match(
                 policy,
                 rule,
@@ -491,7 +516,7 @@ impl<'a> Analysis<'a> {
                     hi: *hi,
                 },
             ),
-            Far::Unseen { namespaces, pods } => match &rule.peers {
+            Far::Pods { namespaces, pods } => match &rule.peers {
                 None => true,
                 Some(peers) => peers.iter().any(|q| match q {
                     Peer::Pods {
@@ -542,39 +567,41 @@ impl<'a> Analysis<'a> {
     fn cover(&self, r: RuleRef, usable: &dyn Fn(RuleRef) -> bool) -> Option<BTreeSet<RuleRef>> {
         let dir = r.direction;
         let rule = &self.policy(r.policy).rules(dir)[r.rule];
+        // A policy that selects nothing has nothing to cover.
+        if !satisfiable(&self.policy(r.policy).selector) {
+            return None;
+        }
         let fars = self.far_ends(r.policy, dir, rule);
         let mut used = BTreeSet::new();
         let mut allows_something = false;
-        for subject in self.subjects(r.policy) {
-            let selecting = self.selecting(r.policy, subject, dir);
-            for far in &fars {
-                let dst = self.dst(dir, subject, far);
-                let want = Allow::of(rule, dst);
-                if want.is_empty() {
-                    continue;
-                }
-                allows_something = true;
-                let mut have = Allow::default();
-                for &qi in &selecting {
-                    for (k, other) in self.policy(qi).rules(dir).iter().enumerate() {
-                        let o = RuleRef {
-                            policy: qi,
-                            direction: dir,
-                            rule: k,
-                        };
-                        if o == r || !usable(o) || !self.matches(qi, other, far) {
-                            continue;
-                        }
-                        let got = Allow::of(other, dst);
-                        if want.overlaps(&got) {
-                            used.insert(o);
-                        }
-                        have.add(&got);
+        let selecting = self.selecting(r.policy, dir);
+        for far in &fars {
+            let dst = Self::dst(dir, far);
+            let want = Allow::of(rule, dst);
+            if want.is_empty() {
+                continue;
+            }
+            allows_something = true;
+            let mut have = Allow::default();
+            for &qi in &selecting {
+                for (k, other) in self.policy(qi).rules(dir).iter().enumerate() {
+                    let o = RuleRef {
+                        policy: qi,
+                        direction: dir,
+                        rule: k,
+                    };
+                    if o == r || !usable(o) || !self.matches(qi, other, far) {
+                        continue;
                     }
+                    let got = Allow::of(other, dst);
+                    if want.overlaps(&got) {
+                        used.insert(o);
+                    }
+                    have.add(&got);
                 }
-                if !want.within(&have) {
-                    return None;
-                }
+            }
+            if !want.within(&have) {
+                return None;
             }
         }
         allows_something.then_some(used)
@@ -604,10 +631,8 @@ impl<'a> Analysis<'a> {
                 continue;
             }
             affects_any = true;
-            // Selecting every unseen pod of `pi` means selecting every pod
-            // of it, the input's included.
             let others: Vec<usize> = self
-                .selecting(pi, Subject::Unseen, dir)
+                .selecting(pi, dir)
                 .into_iter()
                 .filter(|&q| q != pi)
                 .collect();
@@ -649,7 +674,12 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    fn rule_finding(&self, r: RuleRef, used: &BTreeSet<RuleRef>, single: Option<RuleRef>) -> Diagnostic {
+    fn rule_finding(
+        &self,
+        r: RuleRef,
+        used: &BTreeSet<RuleRef>,
+        single: Option<RuleRef>,
+    ) -> Diagnostic {
         const SHOWN: usize = 4;
         let policy = self.policy(r.policy);
         let this = rule_name(r.direction, r.rule);
@@ -734,7 +764,11 @@ fn join_and(items: &[String]) -> String {
 /// Splits each family's address space at the bounds of every ipBlock of
 /// the live policies' rules in `dir`, so that each block is a union of
 /// whole pieces.
-fn address_pieces(policies: &[Policy], alive: &[bool], dir: Direction) -> Vec<(Family, u128, u128)> {
+fn address_pieces(
+    policies: &[Policy],
+    alive: &[bool],
+    dir: Direction,
+) -> Vec<(Family, u128, u128)> {
     let sets: Vec<&IpSet> = policies
         .iter()
         .zip(alive)
@@ -845,7 +879,9 @@ spec: {containers: [{name: c, image: i, ports: [{name: pg, containerPort: 5432}]
         let got = findings(&format!("{PODS}{text}"));
         assert_eq!(got.len(), 1, "{got:?}");
         assert!(
-            got[0].1.contains("union of `spec.ingress[0]` and `spec.ingress[1]`"),
+            got[0]
+                .1
+                .contains("union of `spec.ingress[0]` and `spec.ingress[1]`"),
             "{got:?}"
         );
     }
@@ -875,7 +911,10 @@ spec: {containers: [{name: c, image: i, ports: [{name: pg, containerPort: 5432}]
         );
         let got = findings(&format!("{PODS}{text}"));
         assert_eq!(got.len(), 1, "{got:?}");
-        assert!(got[0].1.starts_with("NetworkPolicy `shop/b` allows"), "{got:?}");
+        assert!(
+            got[0].1.starts_with("NetworkPolicy `shop/b` allows"),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -128,38 +128,5 @@ pub fn run_rule(
     };
     let mut out = Vec::new();
     rule.check(&cx, &mut out);
-    drop(cx);
     (loaded, out)
-}
-
-/// Whether the input shows every pod a peer's namespace part can reach:
-/// its own namespace, or namespaces named by `kubernetes.io/metadata.name`
-/// that the input defines, or, when the input defines Namespace objects, a
-/// selector that requires some label; and every namespace it matches runs a
-/// workload of the input. An empty selector, or one that only excludes,
-/// also matches namespaces no input shows (`kube-system`, `openshift-dns`).
-pub fn peer_pods_known(
-    cx: &super::Context<'_>,
-    policy: &Policy,
-    namespaces: &crate::model::NamespaceSel,
-    has_workloads: &[bool],
-) -> bool {
-    use super::support::{named_namespaces, requires_a_label};
-    use crate::model::NamespaceSel;
-    let cluster = cx.cluster;
-    let selector_known = match namespaces {
-        NamespaceSel::Own => true,
-        NamespaceSel::Select(sel) => match named_namespaces(sel) {
-            Some(names) => names.iter().all(|n| cluster.namespace(n).is_some()),
-            None => {
-                requires_a_label(sel) && cluster.namespaces.iter().any(|n| n.origin.is_some())
-            }
-        },
-    };
-    selector_known
-        && cx
-            .engine
-            .peer_namespaces(policy, namespaces)
-            .iter()
-            .all(|&n| has_workloads[n])
 }
