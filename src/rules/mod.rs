@@ -10,8 +10,8 @@
 //! Each rule's `DOC` is Markdown in fixed sections: what it does, why it
 //! matters, example (fires), fixed, known problems, references.
 
-mod anywhere;
 pub mod any_namespace_peer;
+mod anywhere;
 pub mod catalog;
 pub mod consecutive_ports;
 pub mod default_deny_missing;
@@ -39,9 +39,9 @@ pub mod peer_matches_nothing;
 pub mod pod_not_isolated;
 pub mod policy_types_mismatch;
 pub mod redundant_rule;
-mod scope;
 #[cfg(test)]
 mod registry_tests;
+mod scope;
 pub mod selector_matches_nothing;
 pub mod split_peer_selector;
 mod support;

@@ -230,7 +230,10 @@ impl Scope<'_> {
         }
         let engine = self.cx.engine;
         let any = matched.iter().any(|&n| {
-            engine.classes_in(n).iter().any(|&c| pods.matches(&engine.classes[c].labels))
+            engine
+                .classes_in(n)
+                .iter()
+                .any(|&c| pods.matches(&engine.classes[c].labels))
         });
         if !any {
             out.push(self.no_pod(at, pods, &matched));

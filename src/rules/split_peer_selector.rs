@@ -163,12 +163,17 @@ pub(crate) fn split_pod_items(peers: &[NetworkPolicyPeer]) -> Vec<usize> {
     if !shapes.contains(&Shape::NamespaceOnly) {
         return Vec::new();
     }
-    (0..shapes.len()).filter(|&j| shapes[j] == Shape::PodOnly).collect()
+    (0..shapes.len())
+        .filter(|&j| shapes[j] == Shape::PodOnly)
+        .collect()
 }
 
 /// The typed from/to list of rule `i` of a direction.
 pub(crate) fn typed_peers(policy: &Policy, dir: Direction, i: usize) -> &[NetworkPolicyPeer] {
-    typed_peer_lists(policy, dir).get(i).copied().unwrap_or_default()
+    typed_peer_lists(policy, dir)
+        .get(i)
+        .copied()
+        .unwrap_or_default()
 }
 
 fn check_list(
