@@ -274,10 +274,10 @@ impl Cx {
     /// A string-valued field, with Kubernetes scalar rules (`yes` is not a
     /// string).
     fn string(&mut self, node: &Node, field: &str) -> Option<String> {
-        if let NodeKind::Scalar(text, style) = &node.kind {
-            if let Scalar::Str(s) = resolve(text, *style) {
-                return Some(s.to_string());
-            }
+        if let NodeKind::Scalar(text, style) = &node.kind
+            && let Scalar::Str(s) = resolve(text, *style)
+        {
+            return Some(s.to_string());
         }
         let hint = if matches!(node.kind, NodeKind::Scalar(..)) && !node.is_null() {
             "; quote it"
@@ -404,15 +404,15 @@ impl Cx {
             }
         }
         for key in ["workload", "ipBlock"] {
-            if let Some((k, _)) = node.entry(key) {
-                if entries.len() > 1 {
-                    self.error_help(
-                        k.span,
-                        format!("`{key}` cannot be combined with other fields in `{field}`"),
-                        "only this field may be given",
-                        &format!("`{key}` names the whole endpoint; remove the other fields"),
-                    );
-                }
+            if let Some((k, _)) = node.entry(key)
+                && entries.len() > 1
+            {
+                self.error_help(
+                    k.span,
+                    format!("`{key}` cannot be combined with other fields in `{field}`"),
+                    "only this field may be given",
+                    &format!("`{key}` names the whole endpoint; remove the other fields"),
+                );
             }
         }
         if let (Some(_), Some((k, _))) = (node.get("namespace"), node.entry("namespaceSelector")) {

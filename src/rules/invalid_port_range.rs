@@ -162,10 +162,10 @@ struct At<'a> {
 
 impl At<'_> {
     fn check(&self, port: &NetworkPolicyPort, out: &mut Vec<Diagnostic>) {
-        if let Some(proto) = port.protocol.as_deref() {
-            if Protocol::parse(proto).is_none() {
-                out.push(self.bad_protocol(proto));
-            }
+        if let Some(proto) = port.protocol.as_deref()
+            && Protocol::parse(proto).is_none()
+        {
+            out.push(self.bad_protocol(proto));
         }
         match &port.port {
             Some(IntOrString::Int(n)) if !(1..=65535).contains(n) => {
@@ -184,10 +184,10 @@ impl At<'_> {
             }
             _ => {}
         }
-        if let Some(end) = port.end_port {
-            if let Some(d) = self.bad_end(port.port.as_ref(), end) {
-                out.push(d);
-            }
+        if let Some(end) = port.end_port
+            && let Some(d) = self.bad_end(port.port.as_ref(), end)
+        {
+            out.push(d);
         }
     }
 

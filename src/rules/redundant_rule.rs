@@ -401,11 +401,11 @@ impl<'a> Analysis<'a> {
         // Later definitions first: of two equal policies or rules, the later
         // is reported and the earlier one stays as what covers it.
         for pi in (0..n).rev() {
-            if self.alive[pi] {
-                if let Some(by) = self.policy_cover(pi) {
-                    self.alive[pi] = false;
-                    out.push(self.policy_finding(pi, &by));
-                }
+            if self.alive[pi]
+                && let Some(by) = self.policy_cover(pi)
+            {
+                self.alive[pi] = false;
+                out.push(self.policy_finding(pi, &by));
             }
         }
         for pi in (0..n).rev() {

@@ -57,10 +57,10 @@ pub fn resolve(text: &str, style: ScalarStyle) -> Scalar<'_> {
     if let Some(i) = parse_int(text) {
         return Scalar::Int(i);
     }
-    if is_float(text) {
-        if let Ok(f) = text.replace('_', "").parse::<f64>() {
-            return Scalar::Float(f);
-        }
+    if is_float(text)
+        && let Ok(f) = text.replace('_', "").parse::<f64>()
+    {
+        return Scalar::Float(f);
     }
     Scalar::Str(text)
 }

@@ -148,10 +148,10 @@ impl Node {
     /// The span of the key of the last segment (`ingress:` rather than the
     /// whole list), falling back to [`Node::span_at`].
     pub fn key_span_at(&self, path: &[Seg<'_>]) -> Span {
-        if let Some((Seg::Key(k), parent)) = path.split_last() {
-            if let Some((key, _)) = self.at(parent).and_then(|p| p.entry(k)) {
-                return key.span;
-            }
+        if let Some((Seg::Key(k), parent)) = path.split_last()
+            && let Some((key, _)) = self.at(parent).and_then(|p| p.entry(k))
+        {
+            return key.span;
         }
         self.span_at(path)
     }
@@ -484,21 +484,20 @@ impl Builder {
                         if k.as_str() == Some("<<") && k.kind_is_plain() {
                             merged.push(node);
                         } else {
-                            if let Some(name) = k.as_str() {
-                                if let Some((first, _)) =
+                            if let Some(name) = k.as_str()
+                                && let Some((first, _)) =
                                     entries.iter().find(|(e, _)| e.as_str() == Some(name))
-                                {
-                                    let first = first.span;
-                                    self.issues.push(YamlIssue {
-                                        span: k.span,
-                                        message: format!(
-                                            "duplicate key `{name}`; the API server rejects \
+                            {
+                                let first = first.span;
+                                self.issues.push(YamlIssue {
+                                    span: k.span,
+                                    message: format!(
+                                        "duplicate key `{name}`; the API server rejects \
                                              it and which value wins is undefined"
-                                        ),
-                                        kind: YamlIssueKind::DuplicateKey,
-                                        related: Some(first),
-                                    });
-                                }
+                                    ),
+                                    kind: YamlIssueKind::DuplicateKey,
+                                    related: Some(first),
+                                });
                             }
                             entries.push((k, node));
                         }
