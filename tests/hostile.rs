@@ -273,3 +273,25 @@ fn output_does_not_depend_on_file_order_or_threads() {
     assert_eq!(first, run(b.path(), "2"));
     assert_eq!(first, run(b.path(), "8"));
 }
+
+#[test]
+fn input_cannot_drive_the_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: \"x\\e]0;pwned\\a\"\n  namespace: q\nspec:\n  podSelector: {}\n  ingres: []\n";
+    std::fs::write(dir.path().join("esc.yaml"), text).expect("write");
+    for color in ["never", "always"] {
+        let out = bin()
+            .arg("check")
+            .arg(dir.path())
+            .args(["--color", color])
+            .output()
+            .expect("runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("invalid-field"), "{stdout}");
+        assert!(!stdout.contains("\u{1b}]0;"), "{color}: {stdout:?}");
+        assert!(!stdout.contains('\u{7}'), "{color}: {stdout:?}");
+        if color == "never" {
+            assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+        }
+    }
+}

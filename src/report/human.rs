@@ -35,6 +35,16 @@ pub fn render(
         .with_links(false)
         .with_width(opts.width)
         .with_show_related_as_nested(true);
+    // Input text reaches the terminal: control characters in it (an escape
+    // sequence in a label value) are replaced, byte length kept, so spans
+    // stay valid and the input cannot drive the terminal.
+    let cleaned;
+    let sources = if sources.iter().any(|(_, f)| needs_cleaning(&f.text)) {
+        cleaned = terminal_safe_sources(sources);
+        &cleaned
+    } else {
+        sources
+    };
     // Whether each file has a carriage return; see [`Window`].
     let has_cr: Vec<bool> = sources.iter().map(|(_, f)| f.text.contains('\r')).collect();
     // miette takes most of the time of a large report, and each finding
@@ -49,7 +59,13 @@ pub fn render(
     }
     out.push_str(&summary.line());
     out.push('\n');
-    out
+    if opts.color {
+        out
+    } else {
+        // Without colour no escape sequence belongs in the output at all;
+        // this also covers input text quoted in messages, labels and help.
+        terminal_safe(&out).into_owned()
+    }
 }
 
 /// One finding and the blank line after it.
@@ -141,11 +157,47 @@ impl<'a> Report<'a> {
     }
 }
 
+fn is_unsafe(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\t' | '\r')
+}
+
+fn needs_cleaning(text: &str) -> bool {
+    text.chars().any(is_unsafe)
+}
+
+/// `text` with control characters replaced by characters of the same UTF-8
+/// length (`?` for C0 and DEL, `¿` for C1).
+fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !needs_cleaning(text) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let cleaned = text
+        .chars()
+        .map(|c| match (is_unsafe(c), c.len_utf8()) {
+            (false, _) => c,
+            (true, 1) => '?',
+            (true, _) => '\u{bf}',
+        })
+        .collect();
+    std::borrow::Cow::Owned(cleaned)
+}
+
+fn terminal_safe_sources(sources: &Sources) -> Sources {
+    let mut out = Sources::default();
+    for (_, f) in sources.iter() {
+        out.add(SourceFile::new(
+            terminal_safe(&f.path),
+            terminal_safe(&f.text).into_owned(),
+        ));
+    }
+    out
+}
+
 fn header(d: &Diagnostic) -> String {
     let mut h = format!("{}[{}]", d.severity.as_str(), d.rule);
     if let Some(object) = &d.object {
         h.push_str(" in ");
-        h.push_str(object);
+        h.push_str(&terminal_safe(object));
     }
     h
 }
