@@ -169,7 +169,15 @@ impl<'de> NodeDe<'de> {
                 Scalar::Null => visitor.visit_unit(),
                 Scalar::Bool(b) => visitor.visit_bool(b),
                 Scalar::Int(i) => visitor.visit_i64(i),
-                Scalar::Float(f) => visitor.visit_f64(f),
+                // serde prints a float as Rust formats it (`1e99` becomes a
+                // hundred digits); say it as the user wrote it.
+                Scalar::Float(f) => visitor.visit_f64(f).map_err(|e: DeError| {
+                    let expected = e.message.rsplit_once("`, ").map_or("", |(_, rest)| rest);
+                    DeError {
+                        message: format!("invalid type: number `{text}`, {expected}"),
+                        span: e.span,
+                    }
+                }),
                 Scalar::Str(s) => visitor.visit_borrowed_str(s),
             },
             NodeKind::Seq(items) => visitor.visit_seq(Seq {
