@@ -9,7 +9,7 @@ use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort, Net
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::Origin;
-use super::ip::{Cidr, Family, IpSet};
+use super::ip::{Cidr, IpSet};
 use super::ports::{PortSet, Protocol};
 use super::selector::Selector;
 use crate::source::Span;
@@ -298,9 +298,4 @@ fn compile_port(port: &NetworkPolicyPort) -> PortSpec {
         },
         (Some(IntOrString::String(_)), Some(_)) => PortSpec::Invalid,
     }
-}
-
-/// True for a family that a peer's IP set covers entirely.
-pub fn covers_family(set: &IpSet, family: Family) -> bool {
-    set.family() == family && set.is_all()
 }
