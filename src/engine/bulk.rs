@@ -25,6 +25,17 @@ use crate::model::{NamespaceSel, Peer, PolicyRule, PortSet, Selector};
 /// What a source's egress allows, by destination class, sorted by class.
 type EgressTargets = Vec<(usize, PortSet)>;
 
+/// Which pod classes may connect to which, and on what: the pod part of the
+/// map before it is spread over workloads. Rows are sorted by class and hold
+/// only non-empty port sets; a class may appear in its own row.
+#[derive(Debug, Default)]
+pub struct ClassMap {
+    /// `out[a]`: destinations of source class `a`.
+    pub out: Vec<Vec<(usize, PortSet)>>,
+    /// `into[b]`: sources of destination class `b`.
+    pub into: Vec<Vec<(usize, PortSet)>>,
+}
+
 /// The namespaces a peer's namespace part admits.
 enum NsMatch {
     One(usize),
@@ -285,8 +296,14 @@ impl<'c> Engine<'c> {
         out
     }
 
-    /// Computes the whole map.
-    pub fn connectivity(&self) -> Connectivity {
+    /// Class-level connectivity between pods: for every source class, the
+    /// destination classes it may open connections to and on which ports,
+    /// both ends' policies applied. Computed once per engine.
+    pub fn class_map(&self) -> &ClassMap {
+        self.class_map.get_or_init(|| self.compute_class_map())
+    }
+
+    fn compute_class_map(&self) -> ClassMap {
         let cx = Compiled::new(self);
         let n = self.classes.len();
         let egress_open: Vec<bool> = (0..n)
@@ -311,26 +328,11 @@ impl<'c> Engine<'c> {
                 }
             }
         }
-        let mut graph: DiGraph<Endpoint, PortSet> = DiGraph::new();
-        let nodes: Vec<NodeIndex> = (0..self.cluster.workloads.len())
-            .map(|w| graph.add_node(Endpoint::Workload(w)))
-            .collect();
-        let add_pair =
-            |graph: &mut DiGraph<Endpoint, PortSet>, a: usize, b: usize, conn: PortSet| {
-                if conn.is_empty() {
-                    return;
-                }
-                for &w1 in &self.classes[a].workloads {
-                    for &w2 in &self.classes[b].workloads {
-                        if w1 != w2 {
-                            graph.add_edge(nodes[w1], nodes[w2], conn.clone());
-                        }
-                    }
-                }
-            };
+        let mut out: Vec<Vec<(usize, PortSet)>> = Vec::with_capacity(n);
         let mut shared: HashMap<&[usize], Rc<EgressTargets>> = HashMap::new();
         for a in 0..n {
             let isolating = self.isolating(a, Direction::Egress);
+            let mut row = Vec::new();
             if isolating.is_empty() {
                 let mut candidates: Vec<usize> = open_ingress.clone();
                 candidates.extend(admitted_by.get(&a).into_iter().flatten());
@@ -338,7 +340,9 @@ impl<'c> Engine<'c> {
                 candidates.dedup();
                 for b in candidates {
                     let conn = cx.ingress_ports(b, a).unwrap_or_else(PortSet::all);
-                    add_pair(&mut graph, a, b, conn);
+                    if !conn.is_empty() {
+                        row.push((b, conn));
+                    }
                 }
             } else {
                 let targets = shared
@@ -350,7 +354,39 @@ impl<'c> Engine<'c> {
                         None => e.clone(),
                         Some(i) => e.intersect(&i),
                     };
-                    add_pair(&mut graph, a, *b, conn);
+                    if !conn.is_empty() {
+                        row.push((*b, conn));
+                    }
+                }
+            }
+            out.push(row);
+        }
+        let mut into: Vec<Vec<(usize, PortSet)>> = vec![Vec::new(); n];
+        for (a, row) in out.iter().enumerate() {
+            for (b, conn) in row {
+                into[*b].push((a, conn.clone()));
+            }
+        }
+        ClassMap { out, into }
+    }
+
+    /// Computes the whole map.
+    pub fn connectivity(&self) -> Connectivity {
+        let cx = Compiled::new(self);
+        let n = self.classes.len();
+        let mut graph: DiGraph<Endpoint, PortSet> = DiGraph::new();
+        let nodes: Vec<NodeIndex> = (0..self.cluster.workloads.len())
+            .map(|w| graph.add_node(Endpoint::Workload(w)))
+            .collect();
+        for (a, row) in self.class_map().out.iter().enumerate() {
+            for (b, conn) in row {
+                for &w1 in &self.classes[a].workloads {
+                    for &w2 in &self.classes[*b].workloads {
+                        // A pod's traffic to itself is not a connection of the map.
+                        if w1 != w2 {
+                            graph.add_edge(nodes[w1], nodes[w2], conn.clone());
+                        }
+                    }
                 }
             }
         }

@@ -19,7 +19,10 @@
 mod bulk;
 pub mod reach;
 
+pub use bulk::ClassMap;
+
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::model::ip::{Family, IpSet};
 use crate::model::policy::Direction;
@@ -115,6 +118,12 @@ pub struct Engine<'c> {
     pub selected: Vec<Vec<usize>>,
     /// For each class and direction, the policies that isolate it.
     isolating: [Vec<Vec<usize>>; 2],
+    /// The namespaces each `namespaceSelector` of the policies matches:
+    /// rules ask for them per peer, and scanning every namespace each time
+    /// grows with policies × namespaces.
+    ns_selected: HashMap<&'c Selector, Vec<usize>>,
+    /// Pod-to-pod connectivity by class, computed on first use.
+    class_map: OnceLock<ClassMap>,
 }
 
 fn dir_index(d: Direction) -> usize {
@@ -170,7 +179,25 @@ impl<'c> Engine<'c> {
             ns_policies,
             selected: Vec::new(),
             isolating: [Vec::new(), Vec::new()],
+            ns_selected: HashMap::new(),
+            class_map: OnceLock::new(),
         };
+        let mut ns_selected: HashMap<&Selector, Vec<usize>> = HashMap::new();
+        for p in &cluster.policies {
+            let rules = p.ingress.iter().chain(&p.egress);
+            for peer in rules.flat_map(|r| r.peers.iter().flatten()) {
+                if let Peer::Pods {
+                    namespaces: NamespaceSel::Select(sel),
+                    ..
+                } = peer
+                {
+                    ns_selected
+                        .entry(sel)
+                        .or_insert_with(|| engine.namespaces_matching(sel));
+                }
+            }
+        }
+        engine.ns_selected = ns_selected;
         engine.selected = cluster
             .policies
             .iter()
@@ -220,10 +247,17 @@ impl<'c> Engine<'c> {
     pub fn peer_namespaces(&self, policy: &Policy, ns: &NamespaceSel) -> Vec<usize> {
         match ns {
             NamespaceSel::Own => self.ns_of(&policy.namespace).into_iter().collect(),
-            NamespaceSel::Select(sel) => (0..self.cluster.namespaces.len())
-                .filter(|&i| sel.matches(&self.cluster.namespaces[i].labels))
-                .collect(),
+            NamespaceSel::Select(sel) => match self.ns_selected.get(sel) {
+                Some(found) => found.clone(),
+                None => self.namespaces_matching(sel),
+            },
         }
+    }
+
+    fn namespaces_matching(&self, sel: &Selector) -> Vec<usize> {
+        (0..self.cluster.namespaces.len())
+            .filter(|&i| sel.matches(&self.cluster.namespaces[i].labels))
+            .collect()
     }
 
     /// Classes a peer matches (empty for ipBlock peers).

@@ -2,11 +2,12 @@
 //! through: an egress rule towards pods whose ingress admits none of it, or
 //! an ingress rule from pods whose egress never sends it.
 
-use std::collections::{BTreeSet, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 
-use crate::engine::{Peerish, rule_peers_match, rule_ports};
+use crate::engine::{Engine, rule_ports};
 use crate::model::policy::{Direction, Policy};
-use crate::model::{ContainerPort, Peer, PortSet, PortSpec};
+use crate::model::{ContainerPort, Peer, PortSet};
 use crate::report::{Diagnostic, Severity};
 use crate::rules::scope::{PeerClasses, peer_pods_known};
 use crate::rules::support::namespaces_with_workloads;
@@ -231,24 +232,7 @@ impl Rule for OneWayAllow {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        let scope = Scope {
-            cx,
-            has_workloads: namespaces_with_workloads(cx),
-            host: cx
-                .engine
-                .classes
-                .iter()
-                .map(|c| {
-                    c.workloads
-                        .iter()
-                        .any(|&w| cx.cluster.workloads[w].host_network)
-                })
-                .collect(),
-            upper: (0..cx.engine.classes.len())
-                .map(|c| [Direction::Ingress, Direction::Egress].map(|d| upper_ports(cx, c, d)))
-                .collect(),
-            peers: PeerClasses::default(),
-        };
+        let scope = Scope::new(cx);
         for (pi, policy) in cx.cluster.policies.iter().enumerate() {
             for dir in [Direction::Ingress, Direction::Egress] {
                 // Rules of a direction the policy does not affect never apply.
@@ -270,12 +254,77 @@ struct Scope<'a> {
     has_workloads: Vec<bool>,
     /// Classes with a host-network workload.
     host: Vec<bool>,
-    /// Per class and direction (ingress, egress): every port the class's
-    /// rules allow towards or from anyone, named ports widened to their
-    /// protocol. A pair whose rule ports miss it is dead without looking
-    /// at peers.
-    upper: Vec<[PortSet; 2]>,
     peers: PeerClasses<'a>,
+    kinds: Kinds,
+    seen: RefCell<Stamps>,
+}
+
+/// Per class, a small number naming what the dead-rule report reads of it,
+/// equal for classes that read the same.
+struct Kinds {
+    /// Ingress-isolating policies and container ports.
+    far_ingress: Vec<usize>,
+    /// Egress-isolating policies.
+    far_egress: Vec<usize>,
+    /// Container ports.
+    ports: Vec<usize>,
+    count: usize,
+}
+
+impl Kinds {
+    fn new(engine: &Engine<'_>) -> Self {
+        let mut ids: HashMap<(&[usize], &[ContainerPort], u8), usize> = HashMap::new();
+        let mut id = |key| {
+            let next = ids.len();
+            *ids.entry(key).or_insert(next)
+        };
+        let n = engine.classes.len();
+        let mut kinds = Kinds {
+            far_ingress: Vec::with_capacity(n),
+            far_egress: Vec::with_capacity(n),
+            ports: Vec::with_capacity(n),
+            count: 0,
+        };
+        for (c, class) in engine.classes.iter().enumerate() {
+            let ports = class.ports.as_slice();
+            kinds
+                .far_ingress
+                .push(id((engine.isolating(c, Direction::Ingress), ports, 0)));
+            kinds
+                .far_egress
+                .push(id((engine.isolating(c, Direction::Egress), &[], 1)));
+            kinds.ports.push(id((&[], ports, 2)));
+        }
+        kinds.count = ids.len();
+        kinds
+    }
+}
+
+/// A set of kinds that empties in constant time.
+struct Stamps {
+    round: u32,
+    marks: Vec<u32>,
+}
+
+impl Stamps {
+    fn new(n: usize) -> Self {
+        Stamps {
+            round: 0,
+            marks: vec![0; n],
+        }
+    }
+
+    /// Starts an empty set.
+    fn next(&mut self) {
+        self.round += 1;
+    }
+
+    /// Adds `kind`; whether it was new.
+    fn first(&mut self, kind: usize) -> bool {
+        let new = self.marks[kind] != self.round;
+        self.marks[kind] = self.round;
+        new
+    }
 }
 
 /// What a dead rule lets through on its side, and who stops it on the other.
@@ -287,6 +336,28 @@ struct Dead {
 }
 
 impl<'a> Scope<'a> {
+    fn new(cx: &'a Context<'a>) -> Self {
+        let kinds = Kinds::new(cx.engine);
+        let seen = RefCell::new(Stamps::new(kinds.count));
+        Scope {
+            cx,
+            has_workloads: namespaces_with_workloads(cx),
+            host: cx
+                .engine
+                .classes
+                .iter()
+                .map(|c| {
+                    c.workloads
+                        .iter()
+                        .any(|&w| cx.cluster.workloads[w].host_network)
+                })
+                .collect(),
+            peers: PeerClasses::default(),
+            kinds,
+            seen,
+        }
+    }
+
     /// The peer classes of a rule, when they are all the input shows and the
     /// rule names nothing else.
     fn far_classes(&self, policy: &'a Policy, dir: Direction, i: usize) -> Option<Vec<usize>> {
@@ -321,71 +392,90 @@ impl<'a> Scope<'a> {
             .copied()
             .filter(|&c| !self.host[c])
             .collect();
+        // With no pair there is no flow to judge.
+        if near.is_empty() || far.is_empty() {
+            return None;
+        }
+        // The rule is one of the near end's rules for `dir`, so what the
+        // map allows between a near and a far class, intersected with the
+        // rule's ports, is exactly what the far end lets through of them.
+        // A pair the map does not connect lets nothing through.
+        let map = engine.class_map();
+        let alive = |a: usize, b: usize, conn: &PortSet| {
+            // The destination's container ports resolve named ports.
+            let dst = match dir {
+                Direction::Egress => b,
+                Direction::Ingress => a,
+            };
+            rule_ports(rule, &engine.classes[dst].ports).intersects(conn)
+        };
+        for &a in &near {
+            let row = match dir {
+                Direction::Egress => &map.out[a],
+                Direction::Ingress => &map.into[a],
+            };
+            // Walk the shorter of the two sorted lists.
+            let found = if row.len() <= far.len() {
+                row.iter()
+                    .any(|(b, conn)| far.binary_search(b).is_ok() && alive(a, *b, conn))
+            } else {
+                far.iter().any(|&b| {
+                    row.binary_search_by_key(&b, |e| e.0)
+                        .is_ok_and(|k| alive(a, b, &row[k].1))
+                })
+            };
+            if found {
+                return None;
+            }
+        }
+        // Dead towards every far class: what it would let through, and the
+        // far end's policies that stop it.
         let other = match dir {
             Direction::Ingress => Direction::Egress,
             Direction::Egress => Direction::Ingress,
         };
-        // The far side's verdict depends only on the policies isolating it
-        // and, for an egress rule, on its container ports: one class of each
-        // kind stands for the others.
-        let mut seen: HashSet<(&[usize], &[ContainerPort])> = HashSet::new();
-        let far: Vec<usize> = far
-            .into_iter()
-            .filter(|&b| {
-                let ports: &[ContainerPort] = match dir {
-                    Direction::Egress => &engine.classes[b].ports,
-                    Direction::Ingress => &[],
-                };
-                seen.insert((engine.isolating(b, other), ports))
-            })
-            .collect();
+        // Classes with the same isolating policies (and container ports,
+        // where those resolve the rule's named ports) add the same ports and
+        // blockers: look at one of each kind.
         let mut dead = Dead::default();
-        for &b in &far {
-            let isolating = engine.isolating(b, other);
-            for &a in &near {
-                // The destination's container ports resolve named ports.
-                let dst = match dir {
-                    Direction::Egress => b,
-                    Direction::Ingress => a,
-                };
-                let dst_ports = &engine.classes[dst].ports;
-                let allowed = rule_ports(rule, dst_ports);
-                if allowed.is_empty() {
-                    continue;
+        let mut seen = self.seen.borrow_mut();
+        seen.next();
+        match dir {
+            Direction::Egress => {
+                for &b in &far {
+                    if !seen.first(self.kinds.far_ingress[b]) {
+                        continue;
+                    }
+                    let allowed = rule_ports(rule, &engine.classes[b].ports);
+                    if !allowed.is_empty() {
+                        dead.ports.union_with(&allowed);
+                        dead.blockers
+                            .extend(engine.isolating(b, other).iter().copied());
+                    }
                 }
-                if isolating.is_empty() {
-                    return None;
+            }
+            Direction::Ingress => {
+                for &a in &near {
+                    if seen.first(self.kinds.ports[a]) {
+                        dead.ports
+                            .union_with(&rule_ports(rule, &engine.classes[a].ports));
+                    }
                 }
-                let possible = self.upper[b][dir_index(other)].intersects(&allowed);
-                if possible && self.far_side(b, a, other, dst_ports).intersects(&allowed) {
-                    return None;
+                if !dead.ports.is_empty() {
+                    seen.next();
+                    for &b in &far {
+                        if seen.first(self.kinds.far_egress[b]) {
+                            dead.blockers
+                                .extend(engine.isolating(b, other).iter().copied());
+                        }
+                    }
                 }
-                dead.ports.union_with(&allowed);
-                dead.blockers.extend(isolating.iter().copied());
             }
         }
         if dead.ports.is_empty() {
             return None;
         }
         Some(self.finding(policy, dir, i, &dead))
-    }
-
-    /// What the far end `b`'s policies for direction `dir` allow between it
-    /// and `a`, as `Engine::side` would say, looking only at the policies
-    /// that isolate `b`.
-    fn far_side(&self, b: usize, a: usize, dir: Direction, dst_ports: &[ContainerPort]) -> PortSet {
-        let engine = self.cx.engine;
-        let near = Peerish::Pod(engine.class_view(a));
-        let mut ports = PortSet::empty();
-        for &pi in engine.isolating(b, dir) {
-            let policy = &self.cx.cluster.policies[pi];
-            for rule in policy.rules(dir) {
-                if rule_peers_match(policy, rule, near) {
-                    ports.union_with(&rule_ports(rule, dst_ports));
-                }
-            }
-        }
-        ports
     }
 
     fn finding(&self, policy: &Policy, dir: Direction, i: usize, dead: &Dead) -> Diagnostic {
@@ -441,41 +531,16 @@ impl<'a> Scope<'a> {
     }
 }
 
-fn dir_index(dir: Direction) -> usize {
-    match dir {
-        Direction::Ingress => 0,
-        Direction::Egress => 1,
-    }
-}
-
-/// Every port the rules of the policies isolating `class` in `dir` allow,
-/// towards anyone; a named port counts as every port of its protocol.
-fn upper_ports(cx: &Context<'_>, class: usize, dir: Direction) -> PortSet {
-    let mut ports = PortSet::empty();
-    for &pi in cx.engine.isolating(class, dir) {
-        for rule in cx.cluster.policies[pi].rules(dir) {
-            match &rule.ports {
-                None => return PortSet::all(),
-                Some(specs) => {
-                    for spec in specs {
-                        match spec {
-                            PortSpec::Numbers(p) => ports.union_with(p),
-                            PortSpec::Named { protocol, .. } => {
-                                ports.union_with(&PortSet::all_of(*protocol));
-                            }
-                            PortSpec::Invalid => {}
-                        }
-                    }
-                }
-            }
-        }
-    }
-    ports
-}
-
 #[cfg(test)]
 mod tests {
+    use super::Dead;
+    use crate::engine::{Engine, Peerish, rule_ports};
+    use crate::load::load_texts;
+    use crate::model::policy::Direction;
+    use crate::rules::Context;
+    use crate::rules::dns::DnsService;
     use crate::rules::walk::run_rule;
+    use crate::synth::{Params, generate};
 
     const PODS: &str = "\
 apiVersion: v1
@@ -558,5 +623,89 @@ spec:
         );
         let (_, out) = run_rule(&super::OneWayAllow, &text);
         assert!(out.is_empty(), "{out:?}");
+    }
+
+    /// The rule's verdict, pair by pair, with `Engine::side` deciding what
+    /// the far end lets through: the definition the class map shortcut must
+    /// agree with.
+    fn pairwise(scope: &super::Scope<'_>, pi: usize, dir: Direction, i: usize) -> Option<Dead> {
+        let engine = scope.cx.engine;
+        let policy = &scope.cx.cluster.policies[pi];
+        let rule = &policy.rules(dir)[i];
+        let far = scope.far_classes(policy, dir, i)?;
+        let other = match dir {
+            Direction::Ingress => Direction::Egress,
+            Direction::Egress => Direction::Ingress,
+        };
+        let mut dead = Dead::default();
+        for &a in engine.selected[pi].iter().filter(|&&c| !scope.host[c]) {
+            for &b in &far {
+                let dst = if dir == Direction::Egress { b } else { a };
+                let dst_ports = &engine.classes[dst].ports;
+                let allowed = rule_ports(rule, dst_ports);
+                if allowed.is_empty() {
+                    continue;
+                }
+                let verdict = engine.side(
+                    other,
+                    engine.class_view(b),
+                    Peerish::Pod(engine.class_view(a)),
+                    dst_ports,
+                );
+                if !verdict.isolated() || verdict.ports.intersects(&allowed) {
+                    return None;
+                }
+                dead.ports.union_with(&allowed);
+                dead.blockers
+                    .extend(engine.isolating(b, other).iter().copied());
+            }
+        }
+        (!dead.ports.is_empty()).then_some(dead)
+    }
+
+    #[test]
+    fn agrees_with_the_pair_by_pair_definition() {
+        let (mut dead_rules, mut alive_rules) = (0, 0);
+        for seed in 0..150 {
+            let files = generate(&Params {
+                namespaces: 1 + (seed % 4) as usize,
+                workloads: 6 + (seed % 17) as usize,
+                policies: 3 + (seed % 11) as usize,
+                seed,
+            });
+            let refs: Vec<(&str, &str)> = files
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.as_str()))
+                .collect();
+            let loaded = load_texts(&refs);
+            let engine = Engine::new(&loaded.cluster);
+            let dns = DnsService::default();
+            let cx = Context {
+                cluster: &loaded.cluster,
+                engine: &engine,
+                sources: &loaded.sources,
+                dns: &dns,
+            };
+            let scope = super::Scope::new(&cx);
+            for (pi, policy) in loaded.cluster.policies.iter().enumerate() {
+                for dir in [Direction::Ingress, Direction::Egress] {
+                    for i in 0..policy.rules(dir).len() {
+                        let want = pairwise(&scope, pi, dir, i)
+                            .map(|dead| scope.finding(policy, dir, i, &dead));
+                        let got = scope.check_rule(pi, dir, i);
+                        assert_eq!(got, want, "seed {seed}, {} {dir:?}[{i}]", policy.object());
+                        match got {
+                            Some(_) => dead_rules += 1,
+                            None => alive_rules += 1,
+                        }
+                    }
+                }
+            }
+        }
+        // The generator must exercise both verdicts for this to mean anything.
+        assert!(
+            dead_rules > 50 && alive_rules > 50,
+            "{dead_rules} dead, {alive_rules} alive"
+        );
     }
 }
