@@ -5,6 +5,7 @@
 use crate::model::policy::{Direction, Policy};
 use crate::model::{Peer, Selector};
 use crate::report::{Diagnostic, Severity};
+use crate::rules::support::host_classes;
 use crate::rules::{Context, Rule, RuleMeta};
 use crate::source::Span;
 use crate::source::yaml::Seg;
@@ -194,19 +195,6 @@ impl Rule for HostNetworkPeer {
             }
         }
     }
-}
-
-/// For each pod class, whether a workload of it runs on the host network.
-fn host_classes(cx: &Context<'_>) -> Vec<bool> {
-    cx.engine
-        .classes
-        .iter()
-        .map(|c| {
-            c.workloads
-                .iter()
-                .any(|&w| cx.cluster.workloads[w].host_network)
-        })
-        .collect()
 }
 
 /// The host-network workloads a selector is reported for, if it is.

@@ -10,7 +10,7 @@ use crate::model::policy::{Direction, Policy};
 use crate::model::{ContainerPort, Peer, PortSet};
 use crate::report::{Diagnostic, Severity};
 use crate::rules::scope::{PeerClasses, peer_pods_known};
-use crate::rules::support::namespaces_with_workloads;
+use crate::rules::support::{host_classes, namespaces_with_workloads};
 use crate::rules::walk::rule_name;
 use crate::rules::{Context, Rule, RuleMeta};
 
@@ -342,16 +342,7 @@ impl<'a> Scope<'a> {
         Scope {
             cx,
             has_workloads: namespaces_with_workloads(cx),
-            host: cx
-                .engine
-                .classes
-                .iter()
-                .map(|c| {
-                    c.workloads
-                        .iter()
-                        .any(|&w| cx.cluster.workloads[w].host_network)
-                })
-                .collect(),
+            host: host_classes(cx),
             peers: PeerClasses::default(),
             kinds,
             seen,

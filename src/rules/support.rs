@@ -23,6 +23,19 @@ pub fn namespaces_with_workloads(cx: &Context<'_>) -> Vec<bool> {
     has
 }
 
+/// For each pod class, whether a workload of it runs on the host network.
+pub fn host_classes(cx: &Context<'_>) -> Vec<bool> {
+    cx.engine
+        .classes
+        .iter()
+        .map(|c| {
+            c.workloads
+                .iter()
+                .any(|&w| cx.cluster.workloads[w].host_network)
+        })
+        .collect()
+}
+
 /// `Deployment shop/web`, the `object` of a workload's diagnostics.
 pub fn workload_object(w: &Workload) -> String {
     format!("{} {}/{}", w.kind, w.namespace, w.name)
