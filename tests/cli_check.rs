@@ -442,6 +442,45 @@ spec:
     assert_eq!(related[1]["message"], "the same selector here");
 }
 
+/// A secondary label far down the same file gets its own snippet: miette
+/// would otherwise print every line between the two labels.
+#[test]
+fn snapshot_human_far_labels_in_one_file() {
+    let mut sources = Sources::default();
+    let mut text = String::from("kind: NetworkPolicy\nmetadata:\n  name: first\n");
+    for i in 0..40 {
+        text.push_str(&format!("# filler line {i}\n"));
+    }
+    text.push_str("---\nkind: NetworkPolicy\nmetadata:\n  name: second\n  namespace: shop\n");
+    let file = sources.add(SourceFile::new("far.yaml", text.clone()));
+    let span = |needle: &str| {
+        let start = text.find(needle).expect("needle in text");
+        Span::new(file, start, start + needle.len())
+    };
+    let diag = Diagnostic::new(
+        "example-rule",
+        Severity::Warning,
+        span("name: first"),
+        "something about two policies",
+    )
+    .label("here")
+    .with_secondary(
+        span("kind: NetworkPolicy\nmetadata:\n  name: first"),
+        "near",
+    )
+    .with_secondary(span("name: second"), "far away")
+    .with_secondary(span("namespace: shop"), "next to the far one");
+    let diags = vec![diag];
+    let summary = report::Summary::new(1, 2, &diags);
+    let opts = RenderOptions {
+        color: false,
+        width: 100,
+    };
+    let human = report::render(Format::Human, &diags, &sources, &summary, &opts);
+    assert!(!human.contains("filler line 20"), "{human}");
+    insta::assert_snapshot!("human_far_labels_in_one_file", human);
+}
+
 /// A label over a whole object is drawn on its first line only, saying
 /// where it ends; JSON keeps the full span.
 #[test]

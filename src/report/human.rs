@@ -64,7 +64,11 @@ pub fn render(
     } else {
         // Without colour no escape sequence belongs in the output at all;
         // this also covers input text quoted in messages, labels and help.
-        terminal_safe(&out).into_owned()
+        let cleaned = match terminal_safe(&out) {
+            std::borrow::Cow::Owned(cleaned) => Some(cleaned),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        cleaned.unwrap_or(out)
     }
 }
 
@@ -117,32 +121,42 @@ struct Report<'a> {
 impl<'a> Report<'a> {
     fn new(d: &'a Diagnostic, sources: &'a Sources, has_cr: &[bool]) -> Self {
         let file = d.primary.span.file;
-        let mut labels = vec![labeled(sources, &d.primary, true)];
-        // Labels in other files, grouped by file (in load order).
-        let mut elsewhere: BTreeMap<FileId, Vec<&Label>> = BTreeMap::new();
+        // miette draws one snippet per report, every line from the first
+        // label to the last: secondary labels far from the primary one (a
+        // policy 300 lines down the same file) or in another file are drawn
+        // as notes of their own, labels close to each other together.
+        let mut by_file: BTreeMap<FileId, Vec<&Label>> = BTreeMap::new();
         for l in &d.secondary {
-            if l.span.file == file {
-                labels.push(labeled(sources, l, false));
-            } else {
-                elsewhere.entry(l.span.file).or_default().push(l);
+            by_file.entry(l.span.file).or_default().push(l);
+        }
+        let mut main = vec![labeled(sources, &d.primary, true)];
+        let mut near_primary: Vec<&Label> = Vec::new();
+        let mut related = Vec::new();
+        // The finding's own file first, then the others in load order.
+        let own = by_file.remove(&file);
+        for (f, labels) in own.map(|l| (file, l)).into_iter().chain(by_file) {
+            let anchor = (f == file).then_some(&d.primary);
+            for group in nearby_groups(sources, anchor, labels) {
+                match group {
+                    Group::WithPrimary(ls) => near_primary = ls,
+                    Group::Apart(ls) => related.push(Report::related(f, &ls, sources, has_cr)),
+                }
             }
         }
-        let related = elsewhere
-            .into_iter()
-            .map(|(file, ls)| Report::related(file, &ls, sources, has_cr))
-            .collect();
+        main.extend(near_primary.iter().map(|l| labeled(sources, l, false)));
         Report {
             message: d.message.clone(),
             code: Some(header(d)),
             severity: severity(d.severity),
             help: d.help.as_deref(),
             source: named(sources, file, has_cr),
-            labels,
+            labels: main,
             related,
         }
     }
 
-    /// A note showing labels that live in another file than the finding.
+    /// A note showing labels away from the finding's snippet: in another
+    /// file, or far from it in the same file.
     fn related(file: FileId, labels: &[&Label], sources: &'a Sources, has_cr: &[bool]) -> Self {
         Report {
             // The snippet header names the file and position.
@@ -155,6 +169,67 @@ impl<'a> Report<'a> {
             related: Vec::new(),
         }
     }
+}
+
+/// Labels whose lines are at most this far apart share a snippet.
+const NEARBY_LINES: u32 = 8;
+
+/// Secondary labels of one file, drawn together.
+enum Group<'l> {
+    /// Close to the primary label: drawn in the finding's own snippet.
+    WithPrimary(Vec<&'l Label>),
+    /// A snippet of its own.
+    Apart(Vec<&'l Label>),
+}
+
+/// Splits the secondary labels of one file into runs of nearby lines, in
+/// line order; `primary` (in this file) takes the run it is close to.
+fn nearby_groups<'l>(
+    sources: &Sources,
+    primary: Option<&Label>,
+    mut labels: Vec<&'l Label>,
+) -> Vec<Group<'l>> {
+    let lines = |l: &Label| {
+        let at = locate(sources, l.span);
+        // A long label is drawn on its first line only (see `labeled`).
+        let last = if at.end_line - at.line + 1 > MAX_LABEL_LINES {
+            at.line
+        } else {
+            at.end_line
+        };
+        (at.line, last)
+    };
+    labels.sort_by_key(|l| (l.span.start, l.span.end));
+    let mut runs: Vec<(u32, u32, Vec<&'l Label>)> = Vec::new();
+    for l in labels {
+        let (first, last) = lines(l);
+        match runs.last_mut() {
+            Some((_, end, run)) if first <= *end + NEARBY_LINES => {
+                *end = (*end).max(last);
+                run.push(l);
+            }
+            _ => runs.push((first, last, vec![l])),
+        }
+    }
+    let close = primary.map(lines).map(|(first, last)| {
+        move |lo: u32, hi: u32| lo <= last + NEARBY_LINES && first <= hi + NEARBY_LINES
+    });
+    let mut taken = false;
+    let mut groups = Vec::new();
+    let mut with_primary: Vec<&Label> = Vec::new();
+    for (lo, hi, run) in runs {
+        if close.as_ref().is_some_and(|near| near(lo, hi)) {
+            // Runs on both sides of the primary label join it.
+            with_primary.extend(run);
+            taken = true;
+        } else {
+            groups.push(Group::Apart(run));
+        }
+    }
+    if taken {
+        groups.insert(0, Group::WithPrimary(with_primary));
+    }
+    groups
 }
 
 fn is_unsafe(c: char) -> bool {
