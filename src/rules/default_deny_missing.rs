@@ -1,7 +1,9 @@
 //! `default-deny-missing`: a namespace whose pods are not all isolated in a
 //! direction by some policy.
 
-use crate::model::Namespace;
+use std::collections::HashMap;
+
+use crate::model::{Namespace, Workload};
 use crate::model::policy::Direction;
 use crate::report::{Diagnostic, Severity};
 use crate::rules::{Context, Rule, RuleMeta};
@@ -120,16 +122,27 @@ impl Rule for DefaultDenyMissing {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        // One pass over policies and workloads, not one per namespace.
+        let mut covered: HashMap<&str, [bool; 2]> = HashMap::new();
+        for p in &cx.cluster.policies {
+            // An empty selector is the only one that also selects pods the
+            // input does not show yet.
+            if p.selector.is_everything() {
+                let entry = covered.entry(p.namespace.as_str()).or_default();
+                entry[0] |= p.affects(Direction::Ingress);
+                entry[1] |= p.affects(Direction::Egress);
+            }
+        }
+        let mut first_workload: HashMap<&str, &Workload> = HashMap::new();
+        for w in &cx.cluster.workloads {
+            first_workload.entry(w.namespace.as_str()).or_insert(w);
+        }
         for ns in &cx.cluster.namespaces {
-            let Some(anchor) = anchor(cx, ns) else {
+            let Some(anchor) = anchor(ns, first_workload.get(ns.name.as_str()).copied()) else {
                 continue;
             };
-            for dir in [Direction::Ingress, Direction::Egress] {
-                // An empty selector is the only one that also selects pods
-                // the input does not show yet.
-                let covered = cx.cluster.policies.iter().any(|p| {
-                    p.namespace == ns.name && p.selector.is_everything() && p.affects(dir)
-                });
+            let covered = covered.get(ns.name.as_str()).copied().unwrap_or_default();
+            for (dir, covered) in [Direction::Ingress, Direction::Egress].into_iter().zip(covered) {
                 if !covered {
                     out.push(diagnostic(ns, dir, anchor));
                 }
@@ -141,15 +154,11 @@ impl Rule for DefaultDenyMissing {
 /// Where to report a namespace: its Namespace object's name, or the first
 /// workload placed in it. `None` when the input neither defines the
 /// namespace nor runs anything there (a namespace only policies live in).
-fn anchor(cx: &Context<'_>, ns: &Namespace) -> Option<Span> {
+fn anchor(ns: &Namespace, first_workload: Option<&Workload>) -> Option<Span> {
     if let Some(origin) = &ns.origin {
         return Some(origin.name_span());
     }
-    let w = cx
-        .cluster
-        .workloads
-        .iter()
-        .find(|w| w.namespace == ns.name)?;
+    let w = first_workload?;
     let namespace_field = w.origin.node.at(&["metadata".into(), "namespace".into()]);
     Some(namespace_field.map_or_else(|| w.origin.name_span(), |n| n.span))
 }

@@ -2,6 +2,9 @@
 //! no namespace, or whose `podSelector` matches no pod, of the input.
 
 use super::split_peer_selector::{split_pod_items, typed_peers};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use crate::model::policy::{Direction, Policy};
 use crate::model::{NamespaceSel, Peer, Selector};
 use crate::report::{Diagnostic, Severity};
@@ -141,6 +144,7 @@ impl Rule for PeerMatchesNothing {
             cx,
             has_workloads: &has_workloads,
             defines_namespaces,
+            seen: RefCell::default(),
         };
         for policy in &cx.cluster.policies {
             for dir in [Direction::Ingress, Direction::Egress] {
@@ -174,6 +178,9 @@ struct Scope<'a> {
     /// Whether the input defines any Namespace object; without one it says
     /// nothing about namespace labels.
     defines_namespaces: bool,
+    /// Whether a pod peer (its namespace when it has no
+    /// `namespaceSelector`, its namespace part, its pod part) matches a pod.
+    seen: RefCell<HashMap<(&'a str, &'a NamespaceSel, &'a Selector), bool>>,
 }
 
 /// Where a peer is.
@@ -198,12 +205,12 @@ impl PeerAt<'_> {
     }
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
     fn check_peer(
         &self,
-        at: PeerAt<'_>,
-        ns_sel: &NamespaceSel,
-        pods: &Selector,
+        at: PeerAt<'a>,
+        ns_sel: &'a NamespaceSel,
+        pods: &'a Selector,
         out: &mut Vec<Diagnostic>,
     ) {
         let matched = self.cx.engine.peer_namespaces(at.policy, ns_sel);
@@ -229,12 +236,24 @@ impl Scope<'_> {
             return;
         }
         let engine = self.cx.engine;
-        let any = matched.iter().any(|&n| {
-            engine
-                .classes_in(n)
-                .iter()
-                .any(|&c| pods.matches(&engine.classes[c].labels))
-        });
+        // Policies repeat the same peers; a peer without pods may scan every
+        // class of hundreds of namespaces.
+        let own = match ns_sel {
+            NamespaceSel::Own => at.policy.namespace.as_str(),
+            NamespaceSel::Select(_) => "",
+        };
+        let any = *self
+            .seen
+            .borrow_mut()
+            .entry((own, ns_sel, pods))
+            .or_insert_with(|| {
+                matched.iter().any(|&n| {
+                    engine
+                        .classes_in(n)
+                        .iter()
+                        .any(|&c| pods.matches(&engine.classes[c].labels))
+                })
+            });
         if !any {
             out.push(self.no_pod(at, pods, &matched));
         }
