@@ -401,8 +401,27 @@ fn load_object(node: Node, kind_hint: Option<&str>, options: &LoadOptions, out: 
             .strip_suffix("List")
             .filter(|k| !k.is_empty())
             .map(str::to_string);
-        let Some(items) = node.get("items").and_then(Node::as_seq) else {
-            return;
+        // No `items` (or null) is an empty list; anything but a sequence is
+        // a list the API server rejects, and its objects would go unchecked.
+        let items = match node.get("items") {
+            None => return,
+            Some(items) if items.is_null() => return,
+            Some(items) => match items.as_seq() {
+                Some(seq) => seq,
+                None => {
+                    out.diagnostics.push(
+                        Diagnostic::new(
+                            codes::INVALID_FIELD,
+                            Severity::Error,
+                            items.span,
+                            format!("`items` of a {kind} must be a sequence of objects"),
+                        )
+                        .label("not a sequence: nothing in this list is checked")
+                        .help("write the objects as a list: `items: [{...}, {...}]` or `- ` entries"),
+                    );
+                    return;
+                }
+            },
         };
         for item in items {
             load_object(item.clone(), item_kind.as_deref(), options, out);
@@ -890,6 +909,21 @@ mod tests {
             l.cluster.namespace("n").unwrap().labels["kubernetes.io/metadata.name"],
             "n"
         );
+    }
+
+    #[test]
+    fn list_items_must_be_a_sequence() {
+        // Absent or null: an empty list.
+        for items in ["", "items:\n", "items: null\n", "items: []\n"] {
+            let l = one(&format!("apiVersion: v1\nkind: List\n{items}"));
+            assert!(l.diagnostics.is_empty(), "{items:?}: {:?}", l.diagnostics);
+        }
+        for items in ["items: {kind: Pod}\n", "items: pods\n"] {
+            let l = one(&format!("apiVersion: v1\nkind: List\n{items}"));
+            assert_eq!(l.diagnostics.len(), 1, "{items:?}: {:?}", l.diagnostics);
+            assert_eq!(l.diagnostics[0].rule, codes::INVALID_FIELD);
+            assert_eq!(at(&l, &l.diagnostics[0]), (3, 8));
+        }
     }
 
     #[test]
