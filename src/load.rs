@@ -7,7 +7,7 @@
 //! stops at the first bad file. It does not judge policies: that is the
 //! rules' job.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -406,10 +406,11 @@ fn load_object(node: Node, kind_hint: Option<&str>, options: &LoadOptions, out: 
         let items = match node.get("items") {
             None => return,
             Some(items) if items.is_null() => return,
-            Some(items) => match items.as_seq() {
-                Some(seq) => seq,
-                None => {
-                    out.diagnostics.push(
+            Some(items) => {
+                match items.as_seq() {
+                    Some(seq) => seq,
+                    None => {
+                        out.diagnostics.push(
                         Diagnostic::new(
                             codes::INVALID_FIELD,
                             Severity::Error,
@@ -419,9 +420,10 @@ fn load_object(node: Node, kind_hint: Option<&str>, options: &LoadOptions, out: 
                         .label("not a sequence: nothing in this list is checked")
                         .help("write the objects as a list: `items: [{...}, {...}]` or `- ` entries"),
                     );
-                    return;
+                        return;
+                    }
                 }
-            },
+            }
         };
         for item in items {
             load_object(item.clone(), item_kind.as_deref(), options, out);
@@ -558,24 +560,65 @@ fn path_of(root: &Node, span: Span) -> Option<String> {
         .filter(|p| !p.is_empty())
 }
 
+/// Type errors reported for one part of an object, at most.
+const MAX_TYPE_ERRORS: usize = 20;
+
 /// Decodes a part of an object into a k8s-openapi type. Unknown fields are
 /// reported when `strict` (NetworkPolicy, Namespace metadata); a wrong type
 /// always is, at the node that has it.
-fn decode<'a, T: serde::Deserialize<'a>>(
+///
+/// serde stops at the first wrong type. So that one run shows every mistake
+/// of an object, the node at fault is then taken out of a copy and the copy
+/// decoded again, until it decodes or [`MAX_TYPE_ERRORS`] are reported; the
+/// part is not analysed either way.
+fn decode<T: serde::de::DeserializeOwned>(
     root: &Node,
-    node: &'a Node,
+    node: &Node,
     what: &str,
     object: &str,
     strict: bool,
     out: &mut FileResult,
 ) -> Option<T> {
+    let mut reported: HashSet<Span> = HashSet::new();
+    let first = attempt::<T>(root, node, what, object, strict, &mut reported, out);
+    let mut last = match first {
+        Ok(v) => return Some(v),
+        Err(span) => span,
+    };
+    let mut pruned = node.clone();
+    for _ in 1..MAX_TYPE_ERRORS {
+        if last == pruned.span || !prune(&mut pruned, last) {
+            break;
+        }
+        match attempt::<T>(root, &pruned, what, object, strict, &mut reported, out) {
+            Ok(_) => break,
+            Err(span) if span == last => break,
+            Err(span) => last = span,
+        }
+    }
+    None
+}
+
+/// One decoding of `node`: reports the unknown fields not reported yet and
+/// the wrong type, if any, whose span it returns.
+fn attempt<T: serde::de::DeserializeOwned>(
+    root: &Node,
+    node: &Node,
+    what: &str,
+    object: &str,
+    strict: bool,
+    reported: &mut HashSet<Span>,
+    out: &mut FileResult,
+) -> Result<T, Span> {
     let mut unknown: Vec<Vec<PathSeg>> = Vec::new();
     let result: Result<T, DeError> = serde_ignored::deserialize(NodeDe(node), |path| {
         unknown.push(segments(&path));
     });
     if strict {
         for path in unknown {
-            if let Some((key_span, key)) = unknown_key(node, &path) {
+            if let Some((key_span, key)) = unknown_key(node, &path)
+                && reported.insert(key_span)
+            {
                 let field = path_of(root, key_span).unwrap_or(key.clone());
                 out.diagnostics.push(
                     Diagnostic::new(
@@ -594,10 +637,9 @@ fn decode<'a, T: serde::Deserialize<'a>>(
             }
         }
     }
-    match result {
-        Ok(v) => Some(v),
-        Err(err) => {
-            let span = err.span.unwrap_or(node.span);
+    result.map_err(|err| {
+        let span = err.span.unwrap_or(node.span);
+        if reported.insert(span) {
             let message = match path_of(root, span) {
                 Some(p) => format!("`{p}`: {}", err.message),
                 None => err.message.clone(),
@@ -610,8 +652,40 @@ fn decode<'a, T: serde::Deserialize<'a>>(
                     ))
                     .object(object),
             );
-            None
         }
+        span
+    })
+}
+
+/// Removes the node (or the mapping entry whose key or value is the node)
+/// spanning exactly `span` from the tree; whether it was found.
+fn prune(node: &mut Node, span: Span) -> bool {
+    let inside = |n: &Node| n.span.start <= span.start && span.end <= n.span.end;
+    match &mut node.kind {
+        NodeKind::Map(entries) => {
+            if let Some(i) = entries
+                .iter()
+                .position(|(k, v)| k.span == span || v.span == span)
+            {
+                entries.remove(i);
+                return true;
+            }
+            entries
+                .iter_mut()
+                .filter(|(_, v)| inside(v))
+                .any(|(_, v)| prune(v, span))
+        }
+        NodeKind::Seq(items) => {
+            if let Some(i) = items.iter().position(|n| n.span == span) {
+                items.remove(i);
+                return true;
+            }
+            items
+                .iter_mut()
+                .filter(|n| inside(n))
+                .any(|n| prune(n, span))
+        }
+        NodeKind::Scalar(..) => false,
     }
 }
 
@@ -909,6 +983,47 @@ mod tests {
             l.cluster.namespace("n").unwrap().labels["kubernetes.io/metadata.name"],
             "n"
         );
+    }
+
+    #[test]
+    fn every_wrong_type_of_an_object_is_reported() {
+        let text = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: typos, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: Ingress
+  ingress:
+    - from:
+        - podSelector: {matchLabels: [app]}
+      ports:
+        - port: {}
+          protocl: TCP
+        - endPort: high
+  egres: []
+";
+        let l = one(text);
+        let found: Vec<(u32, u32)> = l.diagnostics.iter().map(|d| at(&l, d)).collect();
+        assert_eq!(
+            found,
+            [(6, 16), (9, 38), (11, 17), (12, 11), (13, 20), (14, 3)]
+        );
+        assert!(l.diagnostics.iter().all(|d| d.rule == codes::INVALID_FIELD));
+        // The policy is still not analysed.
+        assert!(l.cluster.policies.is_empty());
+    }
+
+    #[test]
+    fn type_errors_per_object_are_bounded() {
+        let ports: String = (0..100)
+            .map(|i| format!("        - port: {{x: {i}}}\n"))
+            .collect();
+        let text = format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p}}\n\
+             spec:\n  podSelector: {{}}\n  ingress:\n    - ports:\n{ports}"
+        );
+        let l = one(&text);
+        assert_eq!(l.diagnostics.len(), super::MAX_TYPE_ERRORS);
     }
 
     #[test]

@@ -75,6 +75,8 @@ Unknown fields are reported in NetworkPolicy objects only; in Namespaces and
 workloads they are ignored, since they do not change what a policy means
 (values of the wrong type are reported there too). Fields added by newer Kubernetes
 versions than the one this tool was built against are reported as unknown.
+At most 20 values of the wrong type are reported for one `metadata` or
+`spec`.
 
 ## References
 
