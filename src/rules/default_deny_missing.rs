@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Namespace, Workload};
 use crate::model::policy::Direction;
+use crate::model::{Namespace, Workload};
 use crate::report::{Diagnostic, Severity};
 use crate::rules::{Context, Rule, RuleMeta};
 use crate::source::Span;
@@ -142,7 +142,10 @@ impl Rule for DefaultDenyMissing {
                 continue;
             };
             let covered = covered.get(ns.name.as_str()).copied().unwrap_or_default();
-            for (dir, covered) in [Direction::Ingress, Direction::Egress].into_iter().zip(covered) {
+            for (dir, covered) in [Direction::Ingress, Direction::Egress]
+                .into_iter()
+                .zip(covered)
+            {
                 if !covered {
                     out.push(diagnostic(ns, dir, anchor));
                 }
