@@ -3,11 +3,12 @@
 //! an ingress rule from pods whose egress never sends it.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 
 use crate::engine::{Engine, rule_ports};
 use crate::model::policy::{Direction, Policy};
-use crate::model::{ContainerPort, Peer, PortSet};
+use crate::model::{ContainerPort, NamespaceSel, Peer, PortSet, Selector};
 use crate::report::{Diagnostic, Severity};
 use crate::rules::scope::{PeerClasses, peer_pods_known};
 use crate::rules::support::{host_classes, namespaces_with_workloads};
@@ -256,7 +257,21 @@ struct Scope<'a> {
     host: Vec<bool>,
     peers: PeerClasses<'a>,
     kinds: Kinds,
-    seen: RefCell<Stamps>,
+    far: RefCell<HashMap<Vec<PeerKey<'a>>, Option<Rc<Far>>>>,
+}
+
+/// A pod peer: the policy's namespace when the peer has no
+/// `namespaceSelector` (empty otherwise), its namespace part, its pod part.
+type PeerKey<'a> = (&'a str, &'a NamespaceSel, &'a Selector);
+
+/// The pods at the far end of a rule.
+struct Far {
+    /// Sorted; host-network classes left out.
+    classes: Vec<usize>,
+    /// One class of each `Kinds::far_ingress`, for egress rules.
+    of_egress_rules: Vec<usize>,
+    /// One class of each `Kinds::far_egress`, for ingress rules.
+    of_ingress_rules: Vec<usize>,
 }
 
 /// Per class, a small number naming what the dead-rule report reads of it,
@@ -268,7 +283,6 @@ struct Kinds {
     far_egress: Vec<usize>,
     /// Container ports.
     ports: Vec<usize>,
-    count: usize,
 }
 
 impl Kinds {
@@ -283,7 +297,6 @@ impl Kinds {
             far_ingress: Vec::with_capacity(n),
             far_egress: Vec::with_capacity(n),
             ports: Vec::with_capacity(n),
-            count: 0,
         };
         for (c, class) in engine.classes.iter().enumerate() {
             let ports = class.ports.as_slice();
@@ -295,35 +308,7 @@ impl Kinds {
                 .push(id((engine.isolating(c, Direction::Egress), &[], 1)));
             kinds.ports.push(id((&[], ports, 2)));
         }
-        kinds.count = ids.len();
         kinds
-    }
-}
-
-/// A set of kinds that empties in constant time.
-struct Stamps {
-    round: u32,
-    marks: Vec<u32>,
-}
-
-impl Stamps {
-    fn new(n: usize) -> Self {
-        Stamps {
-            round: 0,
-            marks: vec![0; n],
-        }
-    }
-
-    /// Starts an empty set.
-    fn next(&mut self) {
-        self.round += 1;
-    }
-
-    /// Adds `kind`; whether it was new.
-    fn first(&mut self, kind: usize) -> bool {
-        let new = self.marks[kind] != self.round;
-        self.marks[kind] = self.round;
-        new
     }
 }
 
@@ -337,40 +322,74 @@ struct Dead {
 
 impl<'a> Scope<'a> {
     fn new(cx: &'a Context<'a>) -> Self {
-        let kinds = Kinds::new(cx.engine);
-        let seen = RefCell::new(Stamps::new(kinds.count));
         Scope {
             cx,
             has_workloads: namespaces_with_workloads(cx),
             host: host_classes(cx),
             peers: PeerClasses::default(),
-            kinds,
-            seen,
+            kinds: Kinds::new(cx.engine),
+            far: RefCell::default(),
         }
     }
 
     /// The peer classes of a rule, when they are all the input shows and the
-    /// rule names nothing else.
-    fn far_classes(&self, policy: &'a Policy, dir: Direction, i: usize) -> Option<Vec<usize>> {
+    /// rule names nothing else. Rules repeat the same peers (every default
+    /// deny names kube-dns), so the answer is kept per list of peers.
+    fn far_classes(&self, policy: &'a Policy, dir: Direction, i: usize) -> Option<Rc<Far>> {
         let peers = policy.rules(dir)[i].peers.as_ref()?;
-        let mut classes: Vec<usize> = Vec::new();
+        let mut key: Vec<PeerKey<'a>> = Vec::with_capacity(peers.len());
         for peer in peers {
             match peer {
                 // An address outside the cluster has no policy: always alive.
                 Peer::IpBlock { .. } => return None,
                 Peer::Invalid => {}
-                Peer::Pods { namespaces, .. } => {
-                    if !peer_pods_known(self.cx, policy, namespaces, &self.has_workloads) {
-                        return None;
-                    }
-                    classes.extend(self.peers.of(self.cx.engine, policy, peer).iter());
+                Peer::Pods { namespaces, pods } => {
+                    // Only a peer without `namespaceSelector` depends on the
+                    // policy's namespace.
+                    let scope = match namespaces {
+                        NamespaceSel::Own => policy.namespace.as_str(),
+                        NamespaceSel::Select(_) => "",
+                    };
+                    key.push((scope, namespaces, pods));
                 }
+            }
+        }
+        if let Some(found) = self.far.borrow().get(&key) {
+            return found.clone();
+        }
+        let far = self.compute_far(policy, peers).map(Rc::new);
+        self.far.borrow_mut().insert(key, far.clone());
+        far
+    }
+
+    fn compute_far(&self, policy: &'a Policy, peers: &'a [Peer]) -> Option<Far> {
+        let mut classes: Vec<usize> = Vec::new();
+        for peer in peers {
+            if let Peer::Pods { namespaces, .. } = peer {
+                if !peer_pods_known(self.cx, policy, namespaces, &self.has_workloads) {
+                    return None;
+                }
+                classes.extend(self.peers.of(self.cx.engine, policy, peer).iter());
             }
         }
         classes.sort_unstable();
         classes.dedup();
         classes.retain(|&c| !self.host[c]);
-        Some(classes)
+        let one_of_each = |kind: &[usize]| {
+            let mut seen = HashSet::new();
+            classes
+                .iter()
+                .copied()
+                .filter(|&c| seen.insert(kind[c]))
+                .collect()
+        };
+        let of_egress_rules = one_of_each(&self.kinds.far_ingress);
+        let of_ingress_rules = one_of_each(&self.kinds.far_egress);
+        Some(Far {
+            classes,
+            of_egress_rules,
+            of_ingress_rules,
+        })
     }
 
     fn check_rule(&self, pi: usize, dir: Direction, i: usize) -> Option<Diagnostic> {
@@ -384,7 +403,7 @@ impl<'a> Scope<'a> {
             .filter(|&c| !self.host[c])
             .collect();
         // With no pair there is no flow to judge.
-        if near.is_empty() || far.is_empty() {
+        if near.is_empty() || far.classes.is_empty() {
             return None;
         }
         // The rule is one of the near end's rules for `dir`, so what the
@@ -406,11 +425,11 @@ impl<'a> Scope<'a> {
                 Direction::Ingress => &map.into[a],
             };
             // Walk the shorter of the two sorted lists.
-            let found = if row.len() <= far.len() {
+            let found = if row.len() <= far.classes.len() {
                 row.iter()
-                    .any(|(b, conn)| far.binary_search(b).is_ok() && alive(a, *b, conn))
+                    .any(|(b, conn)| far.classes.binary_search(b).is_ok() && alive(a, *b, conn))
             } else {
-                far.iter().any(|&b| {
+                far.classes.iter().any(|&b| {
                     row.binary_search_by_key(&b, |e| e.0)
                         .is_ok_and(|k| alive(a, b, &row[k].1))
                 })
@@ -429,14 +448,9 @@ impl<'a> Scope<'a> {
         // where those resolve the rule's named ports) add the same ports and
         // blockers: look at one of each kind.
         let mut dead = Dead::default();
-        let mut seen = self.seen.borrow_mut();
-        seen.next();
         match dir {
             Direction::Egress => {
-                for &b in &far {
-                    if !seen.first(self.kinds.far_ingress[b]) {
-                        continue;
-                    }
+                for &b in &far.of_egress_rules {
                     let allowed = rule_ports(rule, &engine.classes[b].ports);
                     if !allowed.is_empty() {
                         dead.ports.union_with(&allowed);
@@ -446,19 +460,17 @@ impl<'a> Scope<'a> {
                 }
             }
             Direction::Ingress => {
+                let mut seen = HashSet::new();
                 for &a in &near {
-                    if seen.first(self.kinds.ports[a]) {
+                    if seen.insert(self.kinds.ports[a]) {
                         dead.ports
                             .union_with(&rule_ports(rule, &engine.classes[a].ports));
                     }
                 }
                 if !dead.ports.is_empty() {
-                    seen.next();
-                    for &b in &far {
-                        if seen.first(self.kinds.far_egress[b]) {
-                            dead.blockers
-                                .extend(engine.isolating(b, other).iter().copied());
-                        }
+                    for &b in &far.of_ingress_rules {
+                        dead.blockers
+                            .extend(engine.isolating(b, other).iter().copied());
                     }
                 }
             }
@@ -630,7 +642,7 @@ spec:
         };
         let mut dead = Dead::default();
         for &a in engine.selected[pi].iter().filter(|&&c| !scope.host[c]) {
-            for &b in &far {
+            for &b in &far.classes {
                 let dst = if dir == Direction::Egress { b } else { a };
                 let dst_ports = &engine.classes[dst].ports;
                 let allowed = rule_ports(rule, dst_ports);
