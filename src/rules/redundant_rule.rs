@@ -15,7 +15,6 @@
 //! the labels of the Namespace objects it defines.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::rc::Rc;
 
 use crate::engine::{Peerish, RuleRef, rule_peers_match};
 use crate::model::ip::{Family, IpSet};
@@ -349,18 +348,15 @@ struct Analysis<'a> {
     alive: Vec<bool>,
     /// Rules reported as redundant: they cover nothing any more.
     removed: HashSet<RuleRef>,
-    /// Pieces of the address space, per direction (ingress, egress).
-    pieces: [Vec<(Family, u128, u128)>; 2],
-    /// The policies of each policy's namespace, itself included.
-    neighbours: Vec<Rc<Vec<usize>>>,
+    /// The policies of each namespace, by the selectors that may contain
+    /// theirs.
+    namespaces: Vec<SelectorIndex<'a>>,
+    /// The entry of `namespaces` of each policy.
+    namespace_of: Vec<usize>,
 }
 
-fn dir_index(dir: Direction) -> usize {
-    match dir {
-        Direction::Ingress => 0,
-        Direction::Egress => 1,
-    }
-}
+/// A rule that may cover another one.
+type Other<'a> = (RuleRef, &'a PolicyRule);
 
 impl<'a> Analysis<'a> {
     fn new(cx: &'a Context<'a>) -> Self {
@@ -372,23 +368,28 @@ impl<'a> Analysis<'a> {
             let fresh = p.name.is_empty() || seen.insert((&p.namespace, &p.name));
             alive[pi] = fresh && is_valid(p);
         }
-        let pieces = [Direction::Ingress, Direction::Egress]
-            .map(|dir| address_pieces(policies, &alive, dir));
-        let mut by_namespace: HashMap<&str, Rc<Vec<usize>>> = HashMap::new();
+        // A policy selects pods of its own namespace only, so only policies
+        // of one namespace can select all of another's pods. Policies that
+        // are not alive now never come back, so they are left out.
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut members: Vec<Vec<(usize, &'a Selector)>> = Vec::new();
+        let mut namespace_of = Vec::with_capacity(policies.len());
         for (pi, p) in policies.iter().enumerate() {
-            let list = by_namespace.entry(&p.namespace).or_default();
-            Rc::make_mut(list).push(pi);
+            let id = *ids.entry(&p.namespace).or_insert_with(|| {
+                members.push(Vec::new());
+                members.len() - 1
+            });
+            namespace_of.push(id);
+            if alive[pi] {
+                members[id].push((pi, &p.selector));
+            }
         }
-        let neighbours = policies
-            .iter()
-            .map(|p| Rc::clone(&by_namespace[p.namespace.as_str()]))
-            .collect();
         Analysis {
             cx,
             alive,
             removed: HashSet::new(),
-            pieces,
-            neighbours,
+            namespaces: members.into_iter().map(SelectorIndex::new).collect(),
+            namespace_of,
         }
     }
 
@@ -434,12 +435,12 @@ impl<'a> Analysis<'a> {
     }
 
     /// The live policies that select, for `dir`, every pod policy `pi`
-    /// selects (`pi` included).
+    /// selects (`pi` included), in input order.
     fn selecting(&self, pi: usize, dir: Direction) -> Vec<usize> {
         let p = self.policy(pi);
-        self.neighbours[pi]
-            .iter()
-            .copied()
+        self.namespaces[self.namespace_of[pi]]
+            .candidates(&p.selector)
+            .into_iter()
             .filter(|&q| {
                 let other = self.policy(q);
                 self.alive[q] && other.affects(dir) && implies(&p.selector, &other.selector)
@@ -447,47 +448,53 @@ impl<'a> Analysis<'a> {
             .collect()
     }
 
-    /// What a rule's peers match: pods first, then addresses.
-    fn far_ends(&self, pi: usize, dir: Direction, rule: &PolicyRule) -> Vec<Far> {
+    /// The rules of the policies selecting every pod `r`'s policy selects
+    /// for `r`'s direction, other than `r`, that `usable` accepts: only
+    /// these can cover `r`.
+    fn others(&self, r: RuleRef, usable: &dyn Fn(RuleRef) -> bool) -> Vec<Other<'a>> {
+        let dir = r.direction;
+        let mut out = Vec::new();
+        for qi in self.selecting(r.policy, dir) {
+            for (k, rule) in self.policy(qi).rules(dir).iter().enumerate() {
+                let o = RuleRef {
+                    policy: qi,
+                    direction: dir,
+                    rule: k,
+                };
+                if o != r && usable(o) {
+                    out.push((o, rule));
+                }
+            }
+        }
+        out
+    }
+
+    /// What a rule's peers match: pods first, then addresses, in pieces on
+    /// which each of `others` matches all addresses or none.
+    fn far_ends(&self, pi: usize, rule: &PolicyRule, others: &[Other<'_>]) -> Vec<Far> {
         let policy = self.policy(pi);
         let mut out = Vec::new();
-        let mut pieces = Vec::new();
-        let all_pieces = &self.pieces[dir_index(dir)];
         match &rule.peers {
-            None => {
-                out.push(Far::Pods {
-                    namespaces: Selector::everything(),
-                    pods: Selector::everything(),
-                });
-                pieces.extend(all_pieces.iter().copied());
-            }
+            None => out.push(Far::Pods {
+                namespaces: Selector::everything(),
+                pods: Selector::everything(),
+            }),
             Some(peers) => {
                 for peer in peers {
-                    match peer {
-                        Peer::Pods { namespaces, pods } => {
-                            let namespaces = namespace_selector(policy, namespaces);
-                            if self.namespaces_possible(&namespaces) && satisfiable(pods) {
-                                out.push(Far::Pods {
-                                    namespaces,
-                                    pods: pods.clone(),
-                                });
-                            }
+                    if let Peer::Pods { namespaces, pods } = peer {
+                        let namespaces = namespace_selector(policy, namespaces);
+                        if self.namespaces_possible(&namespaces) && satisfiable(pods) {
+                            out.push(Far::Pods {
+                                namespaces,
+                                pods: pods.clone(),
+                            });
                         }
-                        Peer::IpBlock { set } => pieces.extend(
-                            all_pieces
-                                .iter()
-                                .copied()
-                                .filter(|&(f, lo, hi)| IpSet::range(f, lo, hi).is_subset(set)),
-                        ),
-                        Peer::Invalid => {}
                     }
                 }
             }
         }
-        pieces.sort_unstable();
-        pieces.dedup();
         out.extend(
-            pieces
+            address_pieces(rule, others)
                 .into_iter()
                 .map(|(family, lo, hi)| Far::Piece { family, lo, hi }),
         );
@@ -565,16 +572,20 @@ impl<'a> Analysis<'a> {
     /// accepts; `None` when `r` allows something they do not, or allows
     /// nothing at all.
     fn cover(&self, r: RuleRef, usable: &dyn Fn(RuleRef) -> bool) -> Option<BTreeSet<RuleRef>> {
+        self.cover_by(r, &self.others(r, usable))
+    }
+
+    /// The rules of `others` that together cover rule `r`, as `cover`.
+    fn cover_by(&self, r: RuleRef, others: &[Other<'_>]) -> Option<BTreeSet<RuleRef>> {
         let dir = r.direction;
         let rule = &self.policy(r.policy).rules(dir)[r.rule];
         // A policy that selects nothing has nothing to cover.
         if !satisfiable(&self.policy(r.policy).selector) {
             return None;
         }
-        let fars = self.far_ends(r.policy, dir, rule);
+        let fars = self.far_ends(r.policy, rule, others);
         let mut used = BTreeSet::new();
         let mut allows_something = false;
-        let selecting = self.selecting(r.policy, dir);
         for far in &fars {
             let dst = Self::dst(dir, far);
             let want = Allow::of(rule, dst);
@@ -583,22 +594,15 @@ impl<'a> Analysis<'a> {
             }
             allows_something = true;
             let mut have = Allow::default();
-            for &qi in &selecting {
-                for (k, other) in self.policy(qi).rules(dir).iter().enumerate() {
-                    let o = RuleRef {
-                        policy: qi,
-                        direction: dir,
-                        rule: k,
-                    };
-                    if o == r || !usable(o) || !self.matches(qi, other, far) {
-                        continue;
-                    }
-                    let got = Allow::of(other, dst);
-                    if want.overlaps(&got) {
-                        used.insert(o);
-                    }
-                    have.add(&got);
+            for &(o, other) in others {
+                if !self.matches(o.policy, other, far) {
+                    continue;
                 }
+                let got = Allow::of(other, dst);
+                if want.overlaps(&got) {
+                    used.insert(o);
+                }
+                have.add(&got);
             }
             if !want.within(&have) {
                 return None;
@@ -609,11 +613,12 @@ impl<'a> Analysis<'a> {
 
     /// One rule that covers `r` alone, preferring the rule's own policy.
     fn single_cover(&self, r: RuleRef, used: &BTreeSet<RuleRef>) -> Option<RuleRef> {
-        let mut candidates: Vec<RuleRef> = used.iter().copied().collect();
-        candidates.sort_by_key(|c| (c.policy != r.policy, *c));
+        let mut candidates = self.others(r, &|o| used.contains(&o));
+        candidates.sort_by_key(|(c, _)| (c.policy != r.policy, *c));
         candidates
             .into_iter()
-            .find(|&c| self.cover(r, &|o| o == c).is_some())
+            .find(|&c| self.cover_by(r, &[c]).is_some())
+            .map(|(c, _)| c)
     }
 
     /// The policies that make policy `pi` redundant, if it is: all its rules
@@ -761,48 +766,241 @@ fn join_and(items: &[String]) -> String {
     }
 }
 
-/// Splits each family's address space at the bounds of every ipBlock of
-/// the live policies' rules in `dir`, so that each block is a union of
-/// whole pieces.
-fn address_pieces(
-    policies: &[Policy],
-    alive: &[bool],
-    dir: Direction,
-) -> Vec<(Family, u128, u128)> {
-    let sets: Vec<&IpSet> = policies
-        .iter()
-        .zip(alive)
-        .filter(|(_, a)| **a)
-        .flat_map(|(p, _)| p.rules(dir))
-        .flat_map(|r| r.peers.iter().flatten())
-        .filter_map(|peer| match peer {
-            Peer::IpBlock { set } => Some(set),
-            _ => None,
-        })
-        .collect();
+/// The ipBlock of a peer.
+fn block(peer: &Peer) -> Option<&IpSet> {
+    match peer {
+        Peer::IpBlock { set } => Some(set),
+        _ => None,
+    }
+}
+
+/// The addresses a rule's peers match (every address when it has no peers),
+/// as pieces cut at the bounds of its own ipBlocks and of those of `others`:
+/// each block is a union of whole pieces, so every rule involved matches all
+/// of a piece or none of it. Blocks of unrelated rules are not cut at: they
+/// would only split a piece into parts with the same verdict.
+fn address_pieces(rule: &PolicyRule, others: &[Other<'_>]) -> Vec<(Family, u128, u128)> {
+    let own: Option<Vec<&IpSet>> = rule
+        .peers
+        .as_ref()
+        .map(|peers| peers.iter().filter_map(block).collect());
+    if own.as_ref().is_some_and(Vec::is_empty) {
+        return Vec::new();
+    }
+    let cuts = cuts(own.as_deref(), others);
+    let piece = |i: usize| {
+        let (family, lo) = cuts[i];
+        let hi = match cuts.get(i + 1) {
+            Some(&(f, next)) if f == family => next - 1,
+            _ => family.max_value(),
+        };
+        (family, lo, hi)
+    };
+    let Some(own) = own else {
+        return (0..cuts.len()).map(piece).collect();
+    };
+    // The rule's ranges start at a cut and end just before one (or at the
+    // family's last address), so the pieces inside a range are those that
+    // start in it.
     let mut out = Vec::new();
-    for family in Family::ALL {
-        let max = family.max_value();
-        let mut cuts: BTreeSet<u128> = BTreeSet::from([0]);
-        for set in sets.iter().filter(|s| s.family() == family) {
-            for &(lo, hi) in set.ranges() {
-                cuts.insert(lo);
-                if hi < max {
-                    cuts.insert(hi + 1);
+    for set in own {
+        let family = set.family();
+        for &(lo, hi) in set.ranges() {
+            let first = cuts.partition_point(|&c| c < (family, lo));
+            let inside = cuts[first..]
+                .iter()
+                .take_while(|&&(f, c)| f == family && c <= hi)
+                .count();
+            out.extend((first..first + inside).map(piece));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Where `address_pieces` cuts, ascending: each family's first address and
+/// the bounds of the blocks, `own` (every address when `None`) and those of
+/// `others`' peers.
+fn cuts(own: Option<&[&IpSet]>, others: &[Other<'_>]) -> Vec<(Family, u128)> {
+    // Cuts outside the rule's own addresses only split pieces it does not
+    // match (its own ranges end at a cut), so other rules' cuts are kept
+    // only inside them.
+    let covered = own.map(|sets| {
+        Family::ALL.map(|f| sets.iter().fold(IpSet::empty(f), |all, set| all.union(set)))
+    });
+    let wanted = |family: Family, at: u128| {
+        covered.as_ref().is_none_or(|sets| {
+            sets.iter()
+                .any(|s| s.family() == family && s.contains_addr(at))
+        })
+    };
+    let mut cuts: Vec<(Family, u128)> = Family::ALL.iter().map(|&f| (f, 0)).collect();
+    let mut cut = |set: &IpSet, only_wanted: bool| {
+        let family = set.family();
+        for &(lo, hi) in set.ranges() {
+            let bounds = [Some(lo), (hi < family.max_value()).then(|| hi + 1)];
+            for at in bounds.into_iter().flatten() {
+                if !only_wanted || wanted(family, at) {
+                    cuts.push((family, at));
                 }
             }
         }
-        let cuts: Vec<u128> = cuts.into_iter().collect();
-        for (i, &lo) in cuts.iter().enumerate() {
-            let hi = cuts.get(i + 1).map_or(max, |next| next - 1);
-            out.push((family, lo, hi));
+    };
+    for &set in own.into_iter().flatten() {
+        cut(set, false);
+    }
+    for (_, r) in others {
+        for set in r.peers.iter().flatten().filter_map(block) {
+            cut(set, true);
         }
     }
-    out
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts
+}
+
+/// Where a selector is filed in a `SelectorIndex`, and what a selector
+/// looks up there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Bucket<'s> {
+    /// A value an `In` requirement (or `matchLabels`) lists for a key.
+    Value(&'s str, &'s str),
+    /// A key some requirement needs present: `In` or `Exists`.
+    Present(&'s str),
+    /// A key some requirement constrains.
+    Mentioned(&'s str),
+}
+
+/// The buckets a selector looks up: for each of its requirements, the key,
+/// whether it needs the key present, and the values it lists.
+fn lookups<'s>(sel: &'s Selector) -> impl Iterator<Item = Bucket<'s>> {
+    sel.requirements.iter().flat_map(|r| {
+        let key = r.key.as_str();
+        let present = matches!(r.op, Op::In(_) | Op::Exists).then_some(key);
+        let values = match &r.op {
+            Op::In(values) => values.as_slice(),
+            _ => &[],
+        };
+        std::iter::once(Bucket::Mentioned(key))
+            .chain(present.map(Bucket::Present))
+            .chain(values.iter().map(move |v| Bucket::Value(key, v)))
+    })
+}
+
+/// Where one requirement of a selector `sup` may be filed: a bucket that
+/// every satisfiable selector implying `sup` looks up (see `lookups`), or
+/// `None` when every selector meets the requirement.
+///
+/// `implies(sub, sup)` needs each requirement of `sup` to allow, for its
+/// key, everything `sub` allows there, and `sub` allows every label set on a
+/// key it does not constrain. So, for a `sub` that matches something:
+/// - `In` (and `matchLabels`) allows the key only present, with a listed
+///   value. Of `sub`'s requirements only an `In` bounds the values of a
+///   present key to a finite list (`NotIn` and `Exists` leave infinitely
+///   many), and `sub` allows some value, on each of its `In` lists for the
+///   key: one of its `In`s lists a value this one lists;
+/// - `Exists` rejects a missing key: `sub` must need the key, with `In`
+///   or `Exists`;
+/// - `NotIn` and `DoesNotExist` reject some labels: `sub` must constrain
+///   the key at all;
+/// - `NotIn` with no values rejects nothing (the API server does not
+///   accept it, but nothing here depends on that);
+/// - `In` with no values and unknown operators match nothing, so only a
+///   selector matching nothing implies them: an empty bucket list.
+fn filings(r: &Requirement) -> Option<Vec<Bucket<'_>>> {
+    let key = r.key.as_str();
+    match &r.op {
+        Op::In(values) => {
+            let mut values: Vec<&str> = values.iter().map(String::as_str).collect();
+            values.sort_unstable();
+            values.dedup();
+            Some(values.into_iter().map(|v| Bucket::Value(key, v)).collect())
+        }
+        Op::Exists => Some(vec![Bucket::Present(key)]),
+        Op::NotIn(values) if values.is_empty() => None,
+        Op::NotIn(_) | Op::DoesNotExist => Some(vec![Bucket::Mentioned(key)]),
+        Op::Invalid => Some(Vec::new()),
+    }
+}
+
+/// The selectors of one namespace's policies, filed so that those a given
+/// selector may imply are found without comparing it with all of them.
+/// Only a pre-filter: `implies` decides among the candidates.
+struct SelectorIndex<'s> {
+    /// Every id, ascending.
+    all: Vec<usize>,
+    /// Selectors every selector implies (empty ones: every pod).
+    always: Vec<usize>,
+    buckets: HashMap<Bucket<'s>, Vec<usize>>,
+}
+
+impl<'s> SelectorIndex<'s> {
+    /// Indexes `(id, selector)` pairs given by ascending id.
+    fn new(entries: Vec<(usize, &'s Selector)>) -> Self {
+        // Each selector is filed under one requirement (all requirements must
+        // hold, so any one of them is a necessary condition), the one whose
+        // buckets the fewest selectors of the namespace look up: a label
+        // every policy of the namespace pins, `team: x`, would make a bucket
+        // that every selector hits.
+        let mut hits: HashMap<Bucket<'s>, usize> = HashMap::new();
+        for (_, sel) in &entries {
+            for b in lookups(sel) {
+                *hits.entry(b).or_default() += 1;
+            }
+        }
+        let mut index = SelectorIndex {
+            all: entries.iter().map(|&(id, _)| id).collect(),
+            always: Vec::new(),
+            buckets: HashMap::new(),
+        };
+        for (id, sel) in entries {
+            let best = sel
+                .requirements
+                .iter()
+                .filter_map(filings)
+                .min_by_key(|bs| {
+                    bs.iter()
+                        .map(|b| hits.get(b).copied().unwrap_or(0))
+                        .sum::<usize>()
+                });
+            match best {
+                None => index.always.push(id),
+                Some(bs) => {
+                    for b in bs {
+                        index.buckets.entry(b).or_default().push(id);
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// The ids whose selectors `sel` may imply, ascending; a superset of
+    /// those it does imply.
+    fn candidates(&self, sel: &Selector) -> Vec<usize> {
+        // A selector that matches nothing implies every selector.
+        if !satisfiable(sel) {
+            return self.all.clone();
+        }
+        let mut out = self.always.clone();
+        for b in lookups(sel) {
+            if let Some(ids) = self.buckets.get(&b) {
+                out.extend_from_slice(ids);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::SelectorIndex;
+    use crate::model::Selector;
+    use crate::model::selector::{Op, Requirement};
+    use crate::rules::implies::{implies, satisfiable};
     use crate::rules::walk::run_rule;
 
     /// `(line, message)` of each finding.
@@ -959,5 +1157,131 @@ spec: {containers: [{name: c, image: i, ports: [{name: pg, containerPort: 5432}]
         let got = findings(&format!("{PODS}{text}"));
         assert_eq!(got.len(), 1, "{got:?}");
         assert!(got[0].1.contains("`spec.egress[1]`"), "{got:?}");
+    }
+
+    #[test]
+    fn a_rule_without_peers_is_covered_by_blocks_and_pods_together() {
+        // The other policy's block cuts no piece that matters here.
+        let other = policy(
+            "web",
+            "{matchLabels: {app: web}}",
+            "Egress",
+            "    - to: [{ipBlock: {cidr: 192.168.1.0/24}}]\n",
+        );
+        let rules = "    - to: [{ipBlock: {cidr: 0.0.0.0/1}}]
+    - to: [{ipBlock: {cidr: 128.0.0.0/1, except: [192.168.0.0/16]}}]
+    - to: [{ipBlock: {cidr: 192.168.0.0/16}}]
+    - to: [{ipBlock: {cidr: '::/0'}}]
+    - to: [{namespaceSelector: {}}]
+    - ports: [{port: 443}]
+";
+        let db = policy("db", "{matchLabels: {app: db}}", "Egress", rules);
+        let got = findings(&format!("{PODS}{other}{db}"));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0]
+                .1
+                .contains("`spec.egress[5]` allows nothing beyond the union"),
+            "{got:?}"
+        );
+        // Without `192.168.0.0/16` that rule alone allows some traffic.
+        let db = db.replace("    - to: [{ipBlock: {cidr: 192.168.0.0/16}}]\n", "");
+        assert_eq!(findings(&format!("{PODS}{other}{db}")), []);
+    }
+
+    /// xorshift64*: a fixed sequence, so that a failure replays.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+        }
+
+        fn values(&mut self, min: usize) -> Vec<String> {
+            // Few values, so that selectors often share, repeat or exclude
+            // them.
+            let n = min + self.below(3);
+            (0..n)
+                .map(|_| ["a", "b", "c"][self.below(3)].to_string())
+                .collect()
+        }
+    }
+
+    /// A selector over three keys and three values: `matchLabels`, every
+    /// operator, the empty selector, and by chance contradictions such as
+    /// `app=a,app=b` or `app,!app`; now and then one that is contradictory
+    /// on purpose or holds what only code (not the API server) builds.
+    fn random_selector(rng: &mut Rng) -> Selector {
+        let mut requirements = Vec::new();
+        for _ in 0..rng.below(4) {
+            let key = ["app", "tier", "env"][rng.below(3)].to_string();
+            let op = match rng.below(20) {
+                0..=5 => Op::In(rng.values(1).into_iter().take(1).collect()),
+                6..=8 => Op::In(rng.values(1)),
+                9..=11 => Op::NotIn(rng.values(1)),
+                12..=14 => Op::Exists,
+                15..=17 => Op::DoesNotExist,
+                18 => Op::NotIn(Vec::new()),
+                _ => [Op::In(Vec::new()), Op::Invalid][rng.below(2)].clone(),
+            };
+            requirements.push(Requirement { key, op });
+        }
+        if rng.below(15) == 0 {
+            let key = requirements
+                .first()
+                .map_or("app".to_string(), |r| r.key.clone());
+            requirements.push(Requirement {
+                key,
+                op: Op::DoesNotExist,
+            });
+            requirements.push(Requirement {
+                key: requirements[0].key.clone(),
+                op: Op::Exists,
+            });
+        }
+        Selector { requirements }
+    }
+
+    #[test]
+    fn the_selector_index_misses_no_implied_selector() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut pairs, mut candidates, mut implied, mut contradictions) = (0, 0, 0, 0);
+        for round in 0..300 {
+            let sels: Vec<Selector> = (0..1 + rng.below(80))
+                .map(|_| random_selector(&mut rng))
+                .collect();
+            // Ids as the analysis has them: ascending, with gaps.
+            let id = |i: usize| 3 * i + 1;
+            let index =
+                SelectorIndex::new(sels.iter().enumerate().map(|(i, s)| (id(i), s)).collect());
+            for p in &sels {
+                let linear: Vec<usize> = (0..sels.len())
+                    .filter(|&i| implies(p, &sels[i]))
+                    .map(id)
+                    .collect();
+                let found = index.candidates(p);
+                assert!(found.windows(2).all(|w| w[0] < w[1]), "{found:?}");
+                let indexed: Vec<usize> = found
+                    .iter()
+                    .copied()
+                    .filter(|&q| implies(p, &sels[(q - 1) / 3]))
+                    .collect();
+                assert_eq!(indexed, linear, "round {round}, selector `{p}`");
+                pairs += sels.len();
+                candidates += found.len();
+                implied += linear.len();
+                contradictions += usize::from(!satisfiable(p));
+            }
+        }
+        // The cases above were all there, and the index did prune.
+        assert!(
+            implied > pairs / 20 && implied < pairs / 2,
+            "{implied} of {pairs}"
+        );
+        assert!(contradictions > 100, "{contradictions}");
+        assert!(candidates < pairs * 3 / 4, "{candidates} of {pairs}");
     }
 }
