@@ -1,6 +1,8 @@
 //! `dns-egress-blocked`: a workload whose isolated egress cannot reach the
 //! cluster DNS on UDP.
 
+use crate::engine::rule_ports;
+use crate::model::{Peer, Protocol};
 use crate::report::{Diagnostic, Severity};
 use crate::rules::dns::{self, DnsService};
 use crate::rules::support::workload_object;
@@ -111,7 +113,8 @@ a block holding the pod network, the DNS Service address or a node-local DNS
 cache address (NodeLocal DNSCache, 169.254.20.10) is not recognised and the
 workload is reported although its DNS works. Clusters whose DNS runs
 elsewhere (OpenShift's `openshift-dns` on port 5353) are reported wrongly
-until the DNS location becomes configurable. Workloads with
+unless the `dns` section of the configuration file says where it runs; when
+the workload's policies allow UDP 5353, the finding suggests it. Workloads with
 `hostNetwork: true` are skipped, since NetworkPolicy does not govern their
 traffic in most implementations.
 
@@ -147,8 +150,16 @@ impl Rule for DnsEgressBlocked {
             )
             .label("egress isolated, DNS not allowed")
             .help(format!(
-                "allow DNS in an egress policy that selects these pods:\n\n{}",
-                fix(service, access.udp_port, access.tcp_port)
+                "allow DNS in an egress policy that selects these pods:\n\n{}{}",
+                fix(service, access.udp_port, access.tcp_port),
+                if service.port != OPENSHIFT_DNS_PORT && allows_openshift_dns(cx, &access.isolating)
+                {
+                    "\n\nits policies allow UDP 5353, the port OpenShift's DNS pods serve on: \
+                     on OpenShift, set `dns` in `.netpol-lint.yaml` (namespace `openshift-dns`, \
+                     pod selector `dns.operator.openshift.io/daemonset-dns: default`, port 5353)"
+                } else {
+                    ""
+                }
             ))
             .object(workload_object(w));
             for &pi in &access.isolating {
@@ -161,6 +172,22 @@ impl Rule for DnsEgressBlocked {
             out.push(d);
         }
     }
+}
+
+/// The port of OpenShift's DNS pods (its DNS Service maps 53 to it).
+const OPENSHIFT_DNS_PORT: u16 = 5353;
+
+/// Whether an egress rule of these policies allows UDP 5353 to pods.
+fn allows_openshift_dns(cx: &Context<'_>, policies: &[usize]) -> bool {
+    policies.iter().any(|&pi| {
+        cx.cluster.policies[pi].egress.iter().any(|rule| {
+            let to_pods = rule
+                .peers
+                .as_ref()
+                .is_none_or(|peers| peers.iter().any(|p| matches!(p, Peer::Pods { .. })));
+            to_pods && rule_ports(rule, &[]).contains(Protocol::Udp, OPENSHIFT_DNS_PORT)
+        })
+    })
 }
 
 /// An egress rule that allows DNS, in YAML.
@@ -179,4 +206,40 @@ fn fix(service: &DnsService, udp: u16, tcp: u16) -> String {
          port: {tcp}"
     ));
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::walk::run_rule;
+
+    fn help_for(egress_port: &str) -> String {
+        let text = format!(
+            "apiVersion: v1
+kind: Pod
+metadata: {{name: web, namespace: shop, labels: {{app: web}}}}
+spec: {{containers: [{{name: c, image: i}}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: out, namespace: shop}}
+spec:
+  podSelector: {{}}
+  policyTypes: [Egress]
+  egress:
+    - to: [{{namespaceSelector: {{}}}}]
+      ports: [{egress_port}]
+"
+        );
+        let (_, out) = run_rule(&super::DnsEgressBlocked, &text);
+        assert_eq!(out.len(), 1, "{out:?}");
+        out[0].help.clone().unwrap_or_default()
+    }
+
+    #[test]
+    fn udp_5353_suggests_configuring_openshift_dns() {
+        assert!(help_for("{protocol: UDP, port: 5353}").contains("openshift-dns"));
+        // Another port, or 5353 over TCP only, says nothing of OpenShift.
+        assert!(!help_for("{protocol: UDP, port: 5354}").contains("openshift-dns"));
+        assert!(!help_for("{protocol: TCP, port: 5353}").contains("openshift-dns"));
+    }
 }
