@@ -303,6 +303,13 @@ impl<'c> Engine<'c> {
         self.class_map.get_or_init(|| self.compute_class_map())
     }
 
+    /// Whether [`Engine::class_map`] has been computed. The map is as large
+    /// as the number of connected pairs, the square of the pod count where
+    /// namespaces have no policies, so `check` must never need it.
+    pub fn class_map_computed(&self) -> bool {
+        self.class_map.get().is_some()
+    }
+
     fn compute_class_map(&self) -> ClassMap {
         let cx = Compiled::new(self);
         let n = self.classes.len();

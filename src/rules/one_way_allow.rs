@@ -6,9 +6,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
-use crate::engine::{Engine, rule_ports};
+use crate::engine::{Engine, Peerish, rule_peers_match, rule_ports};
 use crate::model::policy::{Direction, Policy};
-use crate::model::{ContainerPort, NamespaceSel, Peer, PortSet, Selector};
+use crate::model::{ContainerPort, NamespaceSel, Peer, PortSet, PortSpec, Selector};
 use crate::report::{Diagnostic, Severity};
 use crate::rules::scope::{PeerClasses, peer_pods_known};
 use crate::rules::support::{host_classes, namespaces_with_workloads};
@@ -258,6 +258,10 @@ struct Scope<'a> {
     peers: PeerClasses<'a>,
     kinds: Kinds,
     far: RefCell<HashMap<Vec<PeerKey<'a>>, Option<Rc<Far>>>>,
+    /// Per class and direction (ingress, egress): every port the rules
+    /// isolating it allow towards or from anyone, a named port counting as
+    /// its whole protocol.
+    upper: Vec<[PortSet; 2]>,
 }
 
 /// A pod peer: the policy's namespace when the peer has no
@@ -329,6 +333,9 @@ impl<'a> Scope<'a> {
             peers: PeerClasses::default(),
             kinds: Kinds::new(cx.engine),
             far: RefCell::default(),
+            upper: (0..cx.engine.classes.len())
+                .map(|c| [Direction::Ingress, Direction::Egress].map(|d| upper_ports(cx, c, d)))
+                .collect(),
         }
     }
 
@@ -406,44 +413,37 @@ impl<'a> Scope<'a> {
         if near.is_empty() || far.classes.is_empty() {
             return None;
         }
-        // The rule is one of the near end's rules for `dir`, so what the
-        // map allows between a near and a far class, intersected with the
-        // rule's ports, is exactly what the far end lets through of them.
-        // A pair the map does not connect lets nothing through.
-        let map = engine.class_map();
-        let alive = |a: usize, b: usize, conn: &PortSet| {
-            // The destination's container ports resolve named ports.
-            let dst = match dir {
-                Direction::Egress => b,
-                Direction::Ingress => a,
-            };
-            rule_ports(rule, &engine.classes[dst].ports).intersects(conn)
-        };
-        for &a in &near {
-            let row = match dir {
-                Direction::Egress => &map.out[a],
-                Direction::Ingress => &map.into[a],
-            };
-            // Walk the shorter of the two sorted lists.
-            let found = if row.len() <= far.classes.len() {
-                row.iter()
-                    .any(|(b, conn)| far.classes.binary_search(b).is_ok() && alive(a, *b, conn))
-            } else {
-                far.classes.iter().any(|&b| {
-                    row.binary_search_by_key(&b, |e| e.0)
-                        .is_ok_and(|k| alive(a, b, &row[k].1))
-                })
-            };
-            if found {
-                return None;
-            }
-        }
-        // Dead towards every far class: what it would let through, and the
-        // far end's policies that stop it.
         let other = match dir {
             Direction::Ingress => Direction::Egress,
             Direction::Egress => Direction::Ingress,
         };
+        // What the far end lets through depends on the far class only by
+        // its kind: one representative of each is enough. The cluster-wide
+        // class map is not used here: it is quadratic in the pods of
+        // namespaces without policies, which this question never needs.
+        let reps = match dir {
+            Direction::Egress => &far.of_egress_rules,
+            Direction::Ingress => &far.of_ingress_rules,
+        };
+        for &a in &near {
+            let class = &engine.classes[a];
+            for &b in reps {
+                // The destination's container ports resolve named ports.
+                let dst_ports = match dir {
+                    Direction::Egress => &engine.classes[b].ports,
+                    Direction::Ingress => &class.ports,
+                };
+                let allowed = rule_ports(rule, dst_ports);
+                if allowed.is_empty() {
+                    continue;
+                }
+                if self.far_side(b, a, other, dst_ports, &allowed) {
+                    return None;
+                }
+            }
+        }
+        // Dead towards every far class: what it would let through, and the
+        // far end's policies that stop it.
         // Classes with the same isolating policies (and container ports,
         // where those resolve the rule's named ports) add the same ports and
         // blockers: look at one of each kind.
@@ -479,6 +479,40 @@ impl<'a> Scope<'a> {
             return None;
         }
         Some(self.finding(policy, dir, i, &dead))
+    }
+
+    /// Whether the far end `b` lets some of `allowed` through between it and
+    /// `a` in direction `dir`: it is not isolated for `dir`, or a rule of a
+    /// policy isolating it matches `a` on one of those ports.
+    fn far_side(
+        &self,
+        b: usize,
+        a: usize,
+        dir: Direction,
+        dst_ports: &[ContainerPort],
+        allowed: &PortSet,
+    ) -> bool {
+        let engine = self.cx.engine;
+        let isolating = engine.isolating(b, dir);
+        if isolating.is_empty() {
+            return true;
+        }
+        // Most dead pairs are dead on ports alone: skip matching peers then.
+        let upper = match dir {
+            Direction::Ingress => &self.upper[b][0],
+            Direction::Egress => &self.upper[b][1],
+        };
+        if !upper.intersects(allowed) {
+            return false;
+        }
+        let near = Peerish::Pod(engine.class_view(a));
+        isolating.iter().any(|&pi| {
+            let policy = &self.cx.cluster.policies[pi];
+            policy.rules(dir).iter().any(|rule| {
+                rule_peers_match(policy, rule, near)
+                    && rule_ports(rule, dst_ports).intersects(allowed)
+            })
+        })
     }
 
     fn finding(&self, policy: &Policy, dir: Direction, i: usize, dead: &Dead) -> Diagnostic {
@@ -532,6 +566,29 @@ impl<'a> Scope<'a> {
         ))
         .object(policy.object())
     }
+}
+
+/// Every port the rules of the policies isolating `class` in `dir` allow,
+/// towards anyone; a named port counts as every port of its protocol.
+fn upper_ports(cx: &Context<'_>, class: usize, dir: Direction) -> PortSet {
+    let mut ports = PortSet::empty();
+    for &pi in cx.engine.isolating(class, dir) {
+        for rule in cx.cluster.policies[pi].rules(dir) {
+            let Some(specs) = &rule.ports else {
+                return PortSet::all();
+            };
+            for spec in specs {
+                match spec {
+                    PortSpec::Numbers(p) => ports.union_with(p),
+                    PortSpec::Named { protocol, .. } => {
+                        ports.union_with(&PortSet::all_of(*protocol));
+                    }
+                    PortSpec::Invalid => {}
+                }
+            }
+        }
+    }
+    ports
 }
 
 #[cfg(test)]
@@ -629,7 +686,7 @@ spec:
     }
 
     /// The rule's verdict, pair by pair, with `Engine::side` deciding what
-    /// the far end lets through: the definition the class map shortcut must
+    /// the far end lets through: the definition the per-kind shortcut must
     /// agree with.
     fn pairwise(scope: &super::Scope<'_>, pi: usize, dir: Direction, i: usize) -> Option<Dead> {
         let engine = scope.cx.engine;
