@@ -57,6 +57,16 @@ const KINDS: &[&str] = &[
 /// One file of output: (relative path, YAML text).
 pub type File = (String, String);
 
+/// Generates the cluster and loads it, as if read from its files.
+pub fn load(p: &Params) -> crate::load::Loaded {
+    let files = generate(p);
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    crate::load::load_texts(&refs)
+}
+
 /// Generates the cluster, one file per namespace.
 pub fn generate(p: &Params) -> Vec<File> {
     let mut rng = Rng(p.seed);

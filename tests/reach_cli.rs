@@ -316,3 +316,24 @@ fn query_bad_input_exits_2_with_a_reason() {
         assert!(err.contains(reason), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn reach_refuses_a_map_beyond_the_pair_limit() {
+    let dir = shop();
+    // The bound for the shop: web reaches itself and db (2), db reaches
+    // nothing, and each of the 2 workloads pairs with one address range
+    // per direction (4): 6, for 3 real lines.
+    let err = stderr(
+        netpol(dir.path()).args(["reach", ".", "--max-pairs", "5"]),
+        2,
+    );
+    assert!(err.contains("may hold up to 6 pairs"), "{err}");
+    assert!(err.contains("--max-pairs 6"), "{err}");
+    for limit in ["6", "0"] {
+        let out = stdout(
+            netpol(dir.path()).args(["reach", ".", "--max-pairs", limit]),
+            0,
+        );
+        assert_eq!(out, EXPECTED_TXT);
+    }
+}

@@ -38,7 +38,15 @@ pub struct ReachArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = ReachFormat::Txt)]
     pub format: ReachFormat,
+    /// Refuse inputs whose map may hold more pairs than this (0: no limit).
+    /// A pair costs about 1 KB of memory; namespaces without policies
+    /// connect every pod to every pod.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PAIRS)]
+    pub max_pairs: u64,
 }
+
+/// About 1 GB of memory at the measured cost of a pair.
+pub const DEFAULT_MAX_PAIRS: u64 = 1_000_000;
 
 /// Prints the loader's findings on stderr (they explain missing objects).
 pub(crate) fn report_load_problems(cli: &Cli, loaded: &Loaded) {
@@ -64,7 +72,21 @@ pub fn run(cli: &Cli, args: &ReachArgs) -> u8 {
         return EXIT_ERROR;
     }
     let engine = Engine::new(&loaded.cluster);
-    let conn = engine.connectivity();
+    let limit = (args.max_pairs != 0).then_some(args.max_pairs);
+    let conn = match engine.connectivity_within(limit) {
+        Ok(conn) => conn,
+        Err(bound) => {
+            eprintln!(
+                "error: the connectivity map of this input may hold up to {bound} pairs, \
+                 more than the limit of {limit} (about 1 KB of memory each)\n\
+                 help: pods in namespaces without policies reach every pod; ask about \
+                 one flow with `netpol-lint query`, give fewer namespaces, or raise the \
+                 limit with `--max-pairs {bound}` (0 for none)",
+                limit = args.max_pairs
+            );
+            return EXIT_ERROR;
+        }
+    };
     let lines = conn.lines(&engine);
     // Every workload is a node of the graph even when nothing reaches it;
     // address ranges only when some line names them.

@@ -300,7 +300,8 @@ impl<'c> Engine<'c> {
     /// destination classes it may open connections to and on which ports,
     /// both ends' policies applied. Computed once per engine.
     pub fn class_map(&self) -> &ClassMap {
-        self.class_map.get_or_init(|| self.compute_class_map())
+        self.class_map
+            .get_or_init(|| self.compute_class_map(&Compiled::new(self)))
     }
 
     /// Whether [`Engine::class_map`] has been computed. The map is as large
@@ -310,8 +311,75 @@ impl<'c> Engine<'c> {
         self.class_map.get().is_some()
     }
 
-    fn compute_class_map(&self) -> ClassMap {
-        let cx = Compiled::new(self);
+    /// An upper bound on the number of pairs [`Engine::connectivity`] would
+    /// hold, workload pairs and workload-address pairs, computed from the
+    /// policies' selections without building the map (whose size, where
+    /// namespaces have no policies, is the square of the pod count).
+    pub fn connectivity_bound(&self) -> u64 {
+        self.bound_with(&Compiled::new(self))
+    }
+
+    fn bound_with(&self, cx: &Compiled<'_, 'c>) -> u64 {
+        let n = self.classes.len();
+        let weight = |c: usize| self.classes[c].workloads.len() as u64;
+        let total: u64 = (0..n).map(weight).sum();
+        let open_ingress: u64 = (0..n)
+            .filter(|&b| self.isolating(b, Direction::Ingress).is_empty())
+            .map(weight)
+            .sum();
+        // Sources with open egress reach the open destinations and the
+        // isolated ones whose ingress rules name them (counted once per
+        // rule: an overestimate, capped by the number of workloads).
+        let mut admitted: HashMap<usize, u64> = HashMap::new();
+        let any_open = (0..n).any(|a| self.isolating(a, Direction::Egress).is_empty());
+        for (pi, rules) in cx.rules[0].iter().enumerate() {
+            if !any_open || !self.cluster.policies[pi].affects_ingress {
+                continue;
+            }
+            let selected: u64 = self.selected[pi].iter().map(|&c| weight(c)).sum();
+            for r in rules {
+                for &a in cx.classes_of(r) {
+                    if self.isolating(a, Direction::Egress).is_empty() {
+                        *admitted.entry(a).or_default() += selected;
+                    }
+                }
+            }
+        }
+        // Sources with isolated egress reach at most the classes their
+        // rules name, each counted once: `seen[b]` holds the last set of
+        // isolating policies (by number) that counted `b`.
+        let mut targets: HashMap<&[usize], u64> = HashMap::new();
+        let mut seen: Vec<usize> = vec![usize::MAX; n];
+        let mut pods: u64 = 0;
+        for a in 0..n {
+            let isolating = self.isolating(a, Direction::Egress);
+            let reached = if isolating.is_empty() {
+                open_ingress + admitted.get(&a).copied().unwrap_or(0)
+            } else {
+                let stamp = targets.len();
+                *targets.entry(isolating).or_insert_with(|| {
+                    let mut sum = 0;
+                    for &pi in isolating {
+                        for r in &cx.rules[1][pi] {
+                            for &b in cx.classes_of(r) {
+                                if seen[b] != stamp {
+                                    seen[b] = stamp;
+                                    sum += weight(b);
+                                }
+                            }
+                        }
+                    }
+                    sum
+                })
+            };
+            pods = pods.saturating_add(weight(a).saturating_mul(reached.min(total)));
+        }
+        let pieces = (self.ip_pieces(Direction::Egress).len()
+            + self.ip_pieces(Direction::Ingress).len()) as u64;
+        pods.saturating_add(pieces.saturating_mul(total))
+    }
+
+    fn compute_class_map(&self, cx: &Compiled<'_, 'c>) -> ClassMap {
         let n = self.classes.len();
         let egress_open: Vec<bool> = (0..n)
             .map(|a| self.isolating(a, Direction::Egress).is_empty())
@@ -379,13 +447,29 @@ impl<'c> Engine<'c> {
 
     /// Computes the whole map.
     pub fn connectivity(&self) -> Connectivity {
+        match self.connectivity_within(None) {
+            Ok(map) => map,
+            Err(_) => unreachable!("no limit was given"),
+        }
+    }
+
+    /// Computes the whole map unless [`Engine::connectivity_bound`] is over
+    /// `limit`; then returns the bound. The rules are compiled once for both.
+    pub fn connectivity_within(&self, limit: Option<u64>) -> Result<Connectivity, u64> {
         let cx = Compiled::new(self);
+        if let Some(limit) = limit {
+            let bound = self.bound_with(&cx);
+            if bound > limit {
+                return Err(bound);
+            }
+        }
         let n = self.classes.len();
         let mut graph: DiGraph<Endpoint, PortSet> = DiGraph::new();
         let nodes: Vec<NodeIndex> = (0..self.cluster.workloads.len())
             .map(|w| graph.add_node(Endpoint::Workload(w)))
             .collect();
-        for (a, row) in self.class_map().out.iter().enumerate() {
+        let map = self.class_map.get_or_init(|| self.compute_class_map(&cx));
+        for (a, row) in map.out.iter().enumerate() {
             for (b, conn) in row {
                 for &w1 in &self.classes[a].workloads {
                     for &w2 in &self.classes[*b].workloads {
@@ -415,6 +499,45 @@ impl<'c> Engine<'c> {
                 }
             }
         }
-        Connectivity { graph }
+        Ok(Connectivity { graph })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::Engine;
+    use crate::load::load_texts;
+    use crate::synth::{self, Params};
+
+    #[test]
+    fn the_bound_is_never_below_the_map_and_tight_without_policies() {
+        for seed in 0..60 {
+            let loaded = synth::load(&Params {
+                namespaces: 1 + (seed % 5) as usize,
+                workloads: 5 + (seed % 23) as usize,
+                policies: (seed % 13) as usize,
+                seed,
+            });
+            let engine = Engine::new(&loaded.cluster);
+            let bound = engine.connectivity_bound();
+            let edges = engine.connectivity().graph.edge_count() as u64;
+            assert!(bound >= edges, "seed {seed}: bound {bound} < {edges} pairs");
+        }
+        // Without policies every pod reaches every other and all addresses
+        // both ways: the bound counts each pod's pair with itself too, and
+        // nothing else.
+        let pods: String = (0..30)
+            .map(|i| {
+                format!(
+                    "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: n{}, \
+                     labels: {{app: a{i}}}}}\nspec: {{containers: [{{name: c, image: i}}]}}\n",
+                    i % 3
+                )
+            })
+            .collect();
+        let loaded = load_texts(&[("pods.yaml", pods.as_str())]);
+        let engine = Engine::new(&loaded.cluster);
+        assert_eq!(engine.connectivity().graph.edge_count(), 30 * 29 + 2 * 30);
+        assert_eq!(engine.connectivity_bound(), 30 * 30 + 2 * 30);
     }
 }

@@ -595,12 +595,11 @@ fn upper_ports(cx: &Context<'_>, class: usize, dir: Direction) -> PortSet {
 mod tests {
     use super::Dead;
     use crate::engine::{Engine, Peerish, rule_ports};
-    use crate::load::load_texts;
     use crate::model::policy::Direction;
     use crate::rules::Context;
     use crate::rules::dns::DnsService;
     use crate::rules::walk::run_rule;
-    use crate::synth::{Params, generate};
+    use crate::synth::{self, Params};
 
     const PODS: &str = "\
 apiVersion: v1
@@ -727,17 +726,12 @@ spec:
     fn agrees_with_the_pair_by_pair_definition() {
         let (mut dead_rules, mut alive_rules) = (0, 0);
         for seed in 0..150 {
-            let files = generate(&Params {
+            let loaded = synth::load(&Params {
                 namespaces: 1 + (seed % 4) as usize,
                 workloads: 6 + (seed % 17) as usize,
                 policies: 3 + (seed % 11) as usize,
                 seed,
             });
-            let refs: Vec<(&str, &str)> = files
-                .iter()
-                .map(|(n, t)| (n.as_str(), t.as_str()))
-                .collect();
-            let loaded = load_texts(&refs);
             let engine = Engine::new(&loaded.cluster);
             let dns = DnsService::default();
             let cx = Context {

@@ -133,23 +133,17 @@ fn find_returns_each_rule() {
 #[test]
 fn no_rule_builds_the_connectivity_map() {
     use crate::engine::Engine;
-    use crate::load::load_texts;
     use crate::rules::Context;
     use crate::rules::dns::DnsService;
-    use crate::synth::{Params, generate};
+    use crate::synth::{self, Params};
 
     for seed in 0..20 {
-        let files = generate(&Params {
+        let loaded = synth::load(&Params {
             namespaces: 3,
             workloads: 40,
             policies: 20,
             seed,
         });
-        let refs: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .collect();
-        let loaded = load_texts(&refs);
         let engine = Engine::new(&loaded.cluster);
         let dns = DnsService::default();
         let cx = Context {
