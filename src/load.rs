@@ -914,7 +914,16 @@ fn load_workload(origin: Origin, out: &mut FileResult) {
     let mut host_network = false;
     if let Some(spec) = pod_spec {
         host_network = spec.host_network.unwrap_or(false);
-        for c in &spec.containers {
+        // Named ports resolve against the containers and the native sidecars
+        // (init containers with `restartPolicy: Always`, Kubernetes 1.28+),
+        // which keep running next to them; other init containers have
+        // exited before the pod serves traffic.
+        let sidecars = spec
+            .init_containers
+            .iter()
+            .flatten()
+            .filter(|c| c.restart_policy.as_deref() == Some("Always"));
+        for c in spec.containers.iter().chain(sidecars) {
             for p in c.ports.iter().flatten() {
                 let Ok(port) = u16::try_from(p.container_port) else {
                     continue;
@@ -1056,6 +1065,25 @@ spec:
             ["default/web-1[ReplicaSet]", "kube-system/etcd-node[Pod]"]
         );
         assert!(l.cluster.workloads[1].host_network);
+    }
+
+    #[test]
+    fn sidecar_init_containers_serve_their_ports_and_other_init_containers_do_not() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: db, namespace: shop}\nspec:\n  template:\n    spec:\n      containers: [{name: db, ports: [{name: pg, containerPort: 5432}]}]\n      initContainers:\n      - {name: migrate, ports: [{name: setup, containerPort: 9000}]}\n      - {name: once, restartPolicy: OnFailure, ports: [{name: other, containerPort: 9001}]}\n      - {name: proxy, restartPolicy: Always, ports: [{name: proxy, containerPort: 15001, protocol: UDP}]}\n";
+        let l = one(text);
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let ports: Vec<_> = l.cluster.workloads[0]
+            .ports
+            .iter()
+            .map(|p| (p.name.as_deref(), p.port, p.protocol))
+            .collect();
+        assert_eq!(
+            ports,
+            [
+                (Some("pg"), 5432, Protocol::Tcp),
+                (Some("proxy"), 15001, Protocol::Udp)
+            ]
+        );
     }
 
     #[test]

@@ -179,7 +179,9 @@ spec:
 The port is reported only when none of the pods defines it: a rule whose
 named port some of its destinations define and others do not is a common and
 deliberate pattern (one rule for several workloads), and is not reported.
-Init containers' ports are not read. Pods that operators create from custom
+Init containers' ports are read only for native sidecars (`restartPolicy:
+Always`), as Kubernetes resolves them; other init containers have exited
+before the pod serves traffic. Pods that operators create from custom
 resources are seen only for the operators netpol-lint knows.
 
 ## References

@@ -1,0 +1,138 @@
+//! Kubernetes behaviour the model follows although the manifests do not
+//! spell it out, end to end: what `query` decides and what `check` reports.
+//!
+//! Each test writes a small input to a temporary directory; queries use the
+//! JSON format so that the verdict and the deciding policies are read as
+//! data.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn input(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("input.yaml"), text).expect("write input");
+    dir
+}
+
+fn netpol(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("netpol-lint").expect("binary");
+    cmd.current_dir(dir).env_remove("NO_COLOR").arg("-q");
+    cmd
+}
+
+/// `query . --from FROM --to TO --port PORT` as JSON, checking that the exit
+/// code agrees with the verdict.
+fn query(dir: &Path, from: &str, to: &str, port: &str) -> Value {
+    let out = netpol(dir)
+        .args(["query", ".", "--from", from, "--to", to, "--port", port])
+        .args(["--format", "json"])
+        .output()
+        .expect("run netpol-lint");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let expected = if v["allowed"] == true { 0 } else { 1 };
+    assert_eq!(out.status.code(), Some(expected), "{v}");
+    v
+}
+
+/// The findings of `check .` as JSON.
+fn findings(dir: &Path) -> Vec<Value> {
+    let out = netpol(dir)
+        .args(["check", ".", "--format", "json"])
+        .output()
+        .expect("run netpol-lint");
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    v["diagnostics"].as_array().expect("diagnostics").clone()
+}
+
+fn rules_of(findings: &[Value]) -> Vec<&str> {
+    findings
+        .iter()
+        .map(|d| d["rule"].as_str().expect("rule"))
+        .collect()
+}
+
+/// `web` and a pod `db` in `shop`, with `db`'s containers written by the
+/// caller, and a policy admitting `web` to `db` on the named port `proxy`.
+fn db_with_containers(containers: &str) -> String {
+    format!(
+        "\
+apiVersion: v1
+kind: Pod
+metadata: {{name: web, namespace: shop, labels: {{app: web}}}}
+spec:
+  containers: [{{name: web, image: x}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: db, namespace: shop, labels: {{app: db}}}}
+spec:
+{containers}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: db-proxy, namespace: shop}}
+spec:
+  podSelector:
+    matchLabels: {{app: db}}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {{app: web}}
+      ports:
+        - port: proxy
+"
+    )
+}
+
+#[test]
+fn named_ports_of_sidecar_init_containers_resolve() {
+    let dir = input(&db_with_containers(
+        "  containers: [{name: db, image: x}]
+  initContainers:
+    - name: proxy
+      image: x
+      restartPolicy: Always
+      ports: [{name: proxy, containerPort: 15001}]",
+    ));
+    let v = query(dir.path(), "shop/web", "shop/db", "15001");
+    assert_eq!(v["allowed"], true, "{v}");
+    assert_eq!(
+        v["ingress"]["allowing_rules"][0]["policy"], "shop/db-proxy",
+        "{v}"
+    );
+    // The name also works on the command line.
+    let v = query(dir.path(), "shop/web", "shop/db", "proxy");
+    assert_eq!(v["port"]["port"], 15001, "{v}");
+    let found = findings(dir.path());
+    assert!(
+        !rules_of(&found).contains(&"named-port-unresolved"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn named_ports_of_ordinary_init_containers_do_not_resolve() {
+    let dir = input(&db_with_containers(
+        "  containers: [{name: db, image: x}]
+  initContainers:
+    - name: proxy
+      image: x
+      ports: [{name: proxy, containerPort: 15001}]",
+    ));
+    let v = query(dir.path(), "shop/web", "shop/db", "15001");
+    assert_eq!(v["allowed"], false, "{v}");
+    let found = findings(dir.path());
+    assert!(
+        rules_of(&found).contains(&"named-port-unresolved"),
+        "{found:?}"
+    );
+}
