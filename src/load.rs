@@ -512,9 +512,16 @@ fn object_name(node: &Node) -> String {
     };
     format!(
         "{}/{}",
-        field("namespace").unwrap_or("default"),
+        namespace_or_default(field("namespace")),
         field("name").unwrap_or("?")
     )
+}
+
+/// The namespace an object is in: `default` when `metadata.namespace` is
+/// absent or empty ("an empty namespace is equivalent to the default
+/// namespace", ObjectMeta).
+fn namespace_or_default(written: Option<&str>) -> &str {
+    written.filter(|n| !n.is_empty()).unwrap_or("default")
 }
 
 /// Path of the node with `span` below `root`, as `spec.ingress[0].ports`.
@@ -740,19 +747,7 @@ fn meta(origin: &Origin, object: &str, strict: bool, out: &mut FileResult) -> Op
 
 fn load_policy(origin: Origin, out: &mut FileResult) {
     out.objects += 1;
-    let object = format!(
-        "NetworkPolicy {}/{}",
-        origin
-            .node
-            .at(&["metadata".into(), "namespace".into()])
-            .and_then(Node::as_str)
-            .unwrap_or("default"),
-        origin
-            .node
-            .at(&["metadata".into(), "name".into()])
-            .and_then(Node::as_str)
-            .unwrap_or("?")
-    );
+    let object = format!("NetworkPolicy {}", object_name(&origin.node));
     for (k, _) in origin.node.as_map().unwrap_or_default() {
         let key = k.as_str().unwrap_or("");
         if !matches!(key, "apiVersion" | "kind" | "metadata" | "spec" | "status") {
@@ -823,7 +818,7 @@ fn load_custom_resource(origin: Origin, options: &LoadOptions, out: &mut FileRes
         return;
     };
     let Some(name) = metadata.name else { return };
-    let namespace = metadata.namespace.unwrap_or_else(|| "default".into());
+    let namespace = namespace_or_default(metadata.namespace.as_deref()).to_string();
     for table in options
         .operators
         .iter()
@@ -871,10 +866,7 @@ fn load_workload(origin: Origin, out: &mut FileResult) {
         origin.kind.clone(),
         metadata.name.clone().unwrap_or_default(),
     );
-    let namespace = metadata
-        .namespace
-        .clone()
-        .unwrap_or_else(|| "default".into());
+    let namespace = namespace_or_default(metadata.namespace.as_deref()).to_string();
     let (labels, pod_spec) = if kind == "Pod" {
         // A pod made by a controller is shown as its controller, as
         // netpol-analyzer does; static pods (owned by a Node) stay pods.
@@ -1083,6 +1075,38 @@ spec:
                 (Some("pg"), 5432, Protocol::Tcp),
                 (Some("proxy"), 15001, Protocol::Udp)
             ]
+        );
+    }
+
+    #[test]
+    fn an_empty_namespace_is_the_default_namespace() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ''}\nspec: {podSelector: {}}\nstatus: {}\nextra: 1\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: ''}\nspec: {containers: [{name: c}]}\n---\napiVersion: app.redislabs.com/v1\nkind: RedisEnterpriseCluster\nmetadata: {name: rec, namespace: ''}\nspec: {nodes: 3}\n---\napiVersion: networking.k8s.io/v9\nkind: NetworkPolicy\nmetadata: {name: q, namespace: ''}\n";
+        let l = one(text);
+        let names: Vec<_> = l
+            .cluster
+            .namespaces
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect();
+        assert_eq!(names, ["default"]);
+        let p = &l.cluster.policies[0];
+        assert_eq!(p.qualified_name(), "default/p");
+        assert!(!p.namespace_explicit);
+        let workloads: Vec<_> = l
+            .cluster
+            .workloads
+            .iter()
+            .map(|w| w.display_name())
+            .collect();
+        assert_eq!(workloads, ["default/rec[StatefulSet]", "default/web[Pod]"]);
+        let objects: Vec<_> = l
+            .diagnostics
+            .iter()
+            .map(|d| d.object.as_deref().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            objects,
+            ["NetworkPolicy default/p", "NetworkPolicy default/q"]
         );
     }
 

@@ -136,3 +136,69 @@ fn named_ports_of_ordinary_init_containers_do_not_resolve() {
         "{found:?}"
     );
 }
+
+/// Objects in `namespace: ""`, which ObjectMeta defines as `default`, next
+/// to objects without a namespace.
+const EMPTY_NAMESPACE: &str = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: '', labels: {app: web}}
+spec:
+  containers: [{name: web, image: x}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, labels: {app: db}}
+spec:
+  containers: [{name: db, image: x}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-from-api, namespace: \"\"}
+spec:
+  podSelector:
+    matchLabels: {app: db}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: api}
+";
+
+#[test]
+fn an_empty_namespace_is_default() {
+    let dir = input(EMPTY_NAMESPACE);
+    let v = query(dir.path(), "default/web", "default/db", "80");
+    assert_eq!(v["allowed"], false, "{v}");
+    assert_eq!(v["from"]["endpoint"], "default/web[Pod]", "{v}");
+    assert_eq!(
+        v["ingress"]["policies"],
+        serde_json::json!([{"name": "db-from-api", "namespace": "default", "file": "input.yaml", "line": 15}])
+    );
+    let v = query(dir.path(), "default[app=api]", "default/db", "80");
+    assert_eq!(v["allowed"], true, "{v}");
+    // One namespace: web and db are neighbours, and no `/web` appears.
+    let reach = netpol(dir.path())
+        .args(["reach", "."])
+        .output()
+        .expect("run netpol-lint");
+    assert_eq!(
+        String::from_utf8(reach.stdout).expect("utf-8"),
+        "\
+0.0.0.0-255.255.255.255[External] => default/web[Pod] : All Connections
+default/db[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections
+default/db[Pod] => default/web[Pod] : All Connections
+default/web[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections
+"
+    );
+    let found = findings(dir.path());
+    let missing: Vec<&Value> = found
+        .iter()
+        .filter(|d| d["rule"] == "namespace-missing")
+        .collect();
+    assert_eq!(missing.len(), 1, "{found:?}");
+    assert_eq!(missing[0]["object"], "NetworkPolicy default/db-from-api");
+    assert_eq!(
+        (missing[0]["line"].as_u64(), missing[0]["column"].as_u64()),
+        (Some(15), Some(42))
+    );
+}

@@ -118,8 +118,10 @@ impl PolicyRule {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub name: String,
-    /// `metadata.namespace`, or `default` when absent.
+    /// `metadata.namespace`, or `default` when absent or empty.
     pub namespace: String,
+    /// Whether `metadata.namespace` names a namespace (is present and not
+    /// empty).
     pub namespace_explicit: bool,
     pub spec: NetworkPolicySpec,
     pub origin: Origin,
@@ -167,6 +169,9 @@ impl Policy {
             .flatten()
             .map(|r| compile_rule(r.to.as_deref(), r.ports.as_deref()))
             .collect();
+        // ObjectMeta: "an empty namespace is equivalent to the default
+        // namespace".
+        let namespace = namespace.filter(|n| !n.is_empty());
         Policy {
             name,
             namespace_explicit: namespace.is_some(),

@@ -17,7 +17,8 @@ const DOC: &str = r#"## What it does
 
 Reports a NetworkPolicy whose namespace and name are those of a policy met
 earlier in the input (files in the order they are read, documents in file
-order). A policy without `metadata.namespace` counts as being in `default`.
+order). A policy without `metadata.namespace`, or with an empty one, counts
+as being in `default`.
 The finding points at the later definition's `metadata.name`, with a label on
 the earlier one.
 

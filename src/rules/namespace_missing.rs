@@ -12,7 +12,8 @@ pub static META: RuleMeta = RuleMeta {
 
 const DOC: &str = r#"## What it does
 
-Reports a NetworkPolicy whose `metadata` has no `namespace`. The policy is
+Reports a NetworkPolicy whose `metadata` has no `namespace`, or an empty
+one (`namespace: ""`, which Kubernetes treats as absent). The policy is
 analysed as if it were in `default`, which is where `kubectl apply` puts it
 when the current context names no namespace.
 
@@ -71,17 +72,30 @@ impl Rule for NamespaceMissing {
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         for policy in cx.cluster.policies.iter().filter(|p| !p.namespace_explicit) {
+            // `namespace: ""` is no namespace: point at the empty value.
+            let empty = policy
+                .origin
+                .node
+                .at(&["metadata".into(), "namespace".into()]);
+            let (span, what, label) = match empty {
+                Some(node) => (node.span, "an empty", "empty: the same as no namespace"),
+                None => (
+                    policy.origin.node.key_span_at(&["metadata".into()]),
+                    "no",
+                    "no `namespace` here",
+                ),
+            };
             out.push(
                 Diagnostic::new(
                     META.name,
                     META.default_severity,
-                    policy.origin.node.key_span_at(&["metadata".into()]),
+                    span,
                     format!(
-                        "NetworkPolicy `{}` has no `metadata.namespace`; it is analysed in `{}`",
+                        "NetworkPolicy `{}` has {what} `metadata.namespace`; it is analysed in `{}`",
                         policy.name, policy.namespace
                     ),
                 )
-                .label("no `namespace` here")
+                .label(label)
                 .help(
                     "set `metadata.namespace`: without it the policy lands in whatever \
                      namespace the applying tool's context names",
