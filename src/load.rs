@@ -851,6 +851,29 @@ fn template_path(kind: &str) -> &'static [Seg<'static>] {
     }
 }
 
+/// Labels the API server adds to the pod template of a Job that lets it
+/// generate the selector, with the Job's name as value. It also adds the
+/// controller-uid labels, whose value (the Job's uid) the input cannot know.
+const JOB_NAME_LABELS: [&str; 2] = ["batch.kubernetes.io/job-name", "job-name"];
+
+/// Adds the job-name labels. A template that sets one keeps its value: the
+/// API server does the same (and rejects the Job when it differs).
+fn add_job_name_labels(labels: &mut Labels, job: &str) {
+    for key in JOB_NAME_LABELS {
+        labels
+            .entry(key.to_string())
+            .or_insert_with(|| job.to_string());
+    }
+}
+
+/// `spec.manualSelector: true`: the Job brings its own selector and the API
+/// server adds no labels.
+fn manual_selector(job: &Node) -> bool {
+    job.at(&[Seg::Key("spec"), Seg::Key("manualSelector")])
+        .and_then(|n| <bool as serde::Deserialize>::deserialize(NodeDe(n)).ok())
+        .unwrap_or(false)
+}
+
 fn load_workload(origin: Origin, out: &mut FileResult) {
     out.objects += 1;
     let name = origin
@@ -899,7 +922,10 @@ fn load_workload(origin: Origin, out: &mut FileResult) {
             // A workload without a template runs no pods we can model.
             return;
         };
-        let labels = template.metadata.and_then(|m| m.labels).unwrap_or_default();
+        let mut labels = template.metadata.and_then(|m| m.labels).unwrap_or_default();
+        if kind == "Job" && !wname.is_empty() && !manual_selector(&origin.node) {
+            add_job_name_labels(&mut labels, &wname);
+        }
         (labels, template.spec)
     };
     let mut ports = Vec::new();
@@ -1111,10 +1137,63 @@ spec:
     }
 
     #[test]
+    fn jobs_label_their_pods_with_the_job_name_unless_the_selector_is_manual() {
+        let job = |name: &str, extra: &str| {
+            format!(
+                "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: {name}, namespace: j}}\nspec:\n{extra}  template:\n    metadata: {{labels: {{app: backup}}}}\n    spec: {{containers: [{{name: c}}], restartPolicy: Never}}\n"
+            )
+        };
+        let text = [
+            job("auto", ""),
+            job(
+                "manual",
+                "  manualSelector: true\n  selector: {matchLabels: {app: backup}}\n",
+            ),
+            job("nightly", "  manualSelector: false\n"),
+        ]
+        .join("---\n");
+        let l = one(&text);
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let labels: Vec<(&str, Vec<(&str, &str)>)> = l
+            .cluster
+            .workloads
+            .iter()
+            .map(|w| {
+                let kv = w.labels.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                (w.name.as_str(), kv.collect())
+            })
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                (
+                    "auto",
+                    vec![
+                        ("app", "backup"),
+                        ("batch.kubernetes.io/job-name", "auto"),
+                        ("job-name", "auto")
+                    ]
+                ),
+                ("manual", vec![("app", "backup")]),
+                (
+                    "nightly",
+                    vec![
+                        ("app", "backup"),
+                        ("batch.kubernetes.io/job-name", "nightly"),
+                        ("job-name", "nightly")
+                    ]
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn cronjob_template_labels() {
         let text = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c, namespace: j}\nspec:\n  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n      template:\n        metadata: {labels: {app: backup}}\n        spec: {containers: [{name: c}]}\n";
         let l = one(text);
         assert_eq!(l.cluster.workloads[0].labels["app"], "backup");
+        // The Jobs it creates have generated names: no job-name labels.
+        assert_eq!(l.cluster.workloads[0].labels.len(), 1);
     }
 
     #[test]

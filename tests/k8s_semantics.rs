@@ -202,3 +202,50 @@ default/web[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections
         (Some(15), Some(42))
     );
 }
+
+/// A Job in `shop` and a policy that selects its pods by the label the Job
+/// controller adds, `batch.kubernetes.io/job-name`, admitting only `web`.
+const JOB: &str = "\
+apiVersion: batch/v1
+kind: Job
+metadata: {name: backup, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: backup}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: backup, image: x}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: backup-from-web, namespace: shop}
+spec:
+  podSelector:
+    matchLabels: {batch.kubernetes.io/job-name: backup}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {job-name: web}
+";
+
+#[test]
+fn job_pods_carry_the_job_name_labels() {
+    let dir = input(JOB);
+    let v = query(dir.path(), "shop[app=api]", "shop/backup", "80");
+    assert_eq!(v["allowed"], false, "{v}");
+    assert_eq!(
+        v["ingress"]["policies"][0]["name"], "backup-from-web",
+        "{v}"
+    );
+    let v = query(dir.path(), "shop[job-name=web]", "shop/backup", "80");
+    assert_eq!(v["allowed"], true, "{v}");
+    assert_eq!(
+        v["ingress"]["allowing_rules"][0]["policy"], "shop/backup-from-web",
+        "{v}"
+    );
+    let found = findings(dir.path());
+    assert!(
+        !rules_of(&found).contains(&"selector-matches-nothing"),
+        "{found:?}"
+    );
+}
