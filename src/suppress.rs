@@ -81,6 +81,8 @@ struct Object<'a> {
     namespace: &'a str,
     origin: &'a Origin,
     what: What<'a>,
+    /// A NetworkPolicy definition a later one replaces.
+    replaced: bool,
 }
 
 enum What<'a> {
@@ -116,6 +118,7 @@ impl<'a> Objects<'a> {
                     namespace: &ns.name,
                     origin,
                     what: What::Namespace(ns),
+                    replaced: false,
                 });
             }
         }
@@ -125,14 +128,20 @@ impl<'a> Objects<'a> {
                 namespace: &w.namespace,
                 origin: &w.origin,
                 what: What::Workload(w),
+                replaced: false,
             });
         }
-        for p in &cluster.policies {
+        // Replaced definitions too: the checks of objects as written still
+        // report inside them.
+        let policies = (cluster.policies.iter().map(|p| (p, false)))
+            .chain(cluster.replaced.iter().map(|p| (p, true)));
+        for (p, replaced) in policies {
             list.push(Object {
                 span: p.origin.node.span,
                 namespace: &p.namespace,
                 origin: &p.origin,
                 what: What::Policy(p),
+                replaced,
             });
         }
         list.sort_by_key(|o| (o.span.file, o.span.start, o.span.end));
@@ -176,6 +185,11 @@ struct Suppression {
     scope: Scope,
     names: Vec<Name>,
     object: Option<String>,
+    /// In a NetworkPolicy definition a later one replaces. Only the checks
+    /// of objects as written look at such a definition, so the findings the
+    /// suppression was written for may no longer arise: its names that
+    /// silence nothing are not reported.
+    in_replaced: bool,
 }
 
 struct Suppressions {
@@ -200,6 +214,22 @@ impl Suppressions {
                 s.list.push(sup);
             }
         }
+        // The lines of the replaced definitions, for the comments in them;
+        // sorted and disjoint, as the objects are.
+        let replaced: Vec<(FileId, u32, u32)> = objects
+            .list
+            .iter()
+            .filter(|o| o.replaced)
+            .map(|o| {
+                let source = sources.get(o.span.file);
+                let last = o.span.end.saturating_sub(1).max(o.span.start);
+                (
+                    o.span.file,
+                    source.line_col(o.span.start).line,
+                    source.line_col(last).line,
+                )
+            })
+            .collect();
         for (file, source) in sources.iter() {
             // Most files have no suppression comment: skip the line scan.
             if !source.text.contains(COMMENT_MARKER) {
@@ -207,8 +237,9 @@ impl Suppressions {
             }
             for found in comments(file, &source.text) {
                 match found {
-                    Found::Suppression(sup) => {
+                    Found::Suppression(mut sup) => {
                         if let Scope::Line(f, l) = sup.scope {
+                            sup.in_replaced = in_lines(&replaced, f, l);
                             s.by_line.entry((f, l)).or_default().push(s.list.len());
                         }
                         s.list.push(sup);
@@ -255,7 +286,7 @@ impl Suppressions {
         for sup in &self.list {
             for name in &sup.names {
                 let d = if name.text == ALL {
-                    if name.used {
+                    if name.used || sup.in_replaced {
                         continue;
                     }
                     Diagnostic::new(
@@ -279,7 +310,7 @@ impl Suppressions {
                     )
                     .label("unknown rule")
                     .help(help)
-                } else if name.used || !settings.is_enabled(&name.text) {
+                } else if name.used || !settings.is_enabled(&name.text) || sup.in_replaced {
                     // A rule that did not run could not have been silenced.
                     continue;
                 } else {
@@ -313,6 +344,15 @@ impl Suppressions {
         }
         out
     }
+}
+
+/// Whether line `line` of `file` is in one of the sorted, disjoint
+/// `(file, first line, last line)` ranges.
+fn in_lines(ranges: &[(FileId, u32, u32)], file: FileId, line: u32) -> bool {
+    let after = ranges.partition_point(|&(f, first, _)| (f, first) <= (file, line));
+    after
+        .checked_sub(1)
+        .is_some_and(|i| ranges[i].0 == file && line <= ranges[i].2)
 }
 
 fn remove_help(sup: &Suppression) -> &'static str {
@@ -362,6 +402,7 @@ fn annotation(index: usize, object: &Object<'_>, sources: &Sources) -> Option<Su
         scope: Scope::Object(index),
         names,
         object: Some(object.display()),
+        in_replaced: object.replaced,
     })
 }
 
@@ -410,6 +451,7 @@ fn comments(file: FileId, text: &str) -> Vec<Found> {
                     scope: Scope::Line(file, target as u32),
                     names,
                     object: None,
+                    in_replaced: false,
                 }));
             }
             None => out.push(Found::Malformed(comment_span)),
@@ -546,6 +588,19 @@ mod tests {
                 (Scope::Line(FileId(0), 4), vec!["y".to_string()]),
             ]
         );
+    }
+
+    #[test]
+    fn lines_in_ranges() {
+        let (a, b) = (FileId(0), FileId(1));
+        let ranges = [(a, 3, 5), (a, 9, 9), (b, 1, 2)];
+        let inside: Vec<(FileId, u32)> = [a, b]
+            .into_iter()
+            .flat_map(|f| (0..11).map(move |l| (f, l)))
+            .filter(|&(f, l)| in_lines(&ranges, f, l))
+            .collect();
+        assert_eq!(inside, [(a, 3), (a, 4), (a, 5), (a, 9), (b, 1), (b, 2)]);
+        assert!(!in_lines(&[], a, 1));
     }
 
     #[test]

@@ -84,7 +84,7 @@ fn assert_nothing_from_expected(dir: &Path, loaded: &Loaded) {
         .workloads
         .iter()
         .map(|w| w.origin.node.span)
-        .chain(c.policies.iter().map(|p| p.origin.node.span))
+        .chain(c.all_policies().map(|p| p.origin.node.span))
         .chain(
             c.namespaces
                 .iter()

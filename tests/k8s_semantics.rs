@@ -249,3 +249,132 @@ fn job_pods_carry_the_job_name_labels() {
         "{found:?}"
     );
 }
+
+/// `web` and `db` in `shop`, then two definitions of `shop/db`: the first
+/// admits `web`, the second (later in the file, so applied last) admits
+/// nothing.
+const DUPLICATE: &str = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec:
+  containers: [{name: web, image: x}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shop, labels: {app: db}}
+spec:
+  containers: [{name: db, image: x}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector:
+    matchLabels: {app: db}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: web}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector:
+    matchLabels: {app: db}
+  policyTypes: [Ingress]
+";
+
+#[test]
+fn a_later_definition_of_a_policy_replaces_the_earlier_one() {
+    let dir = input(DUPLICATE);
+    let v = query(dir.path(), "shop/web", "shop/db", "80");
+    assert_eq!(v["allowed"], false, "{v}");
+    assert_eq!(
+        v["ingress"]["policies"],
+        serde_json::json!([{"name": "db", "namespace": "shop", "file": "input.yaml", "line": 26}])
+    );
+    assert_eq!(v["ingress"]["other_port_rules"], serde_json::json!([]));
+    let found = findings(dir.path());
+    let dup: Vec<&Value> = found
+        .iter()
+        .filter(|d| d["rule"] == "duplicate-policy")
+        .collect();
+    assert_eq!(dup.len(), 1, "{found:?}");
+    assert_eq!(dup[0]["line"], 26);
+    assert_eq!(dup[0]["related"][0]["line"], 15, "{}", dup[0]);
+    assert_eq!(dup[0]["related"][0]["message"], "first defined here");
+    let out = Command::cargo_bin("netpol-lint")
+        .expect("binary")
+        .current_dir(dir.path())
+        .args(["check", "-v", "."])
+        .output()
+        .expect("run netpol-lint");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains(
+            "1 namespaces, 2 workloads, 1 NetworkPolicies (1 more replaced by a later definition)"
+        ),
+        "{log}"
+    );
+}
+
+/// Two definitions of `shop/open`; the first, replaced, carries an invalid
+/// selector and suppressions of the findings rules about the effect of a
+/// policy (`ingress-from-anywhere`, `any-namespace-peer`) would make in it.
+const REPLACED_WITH_SUPPRESSIONS: &str = "\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: open
+  namespace: shop
+  annotations:
+    netpol-lint.io/ignore: ingress-from-anywhere,no-such-rule
+spec:
+  podSelector:
+    matchLabels: {app: db, bad key: x}
+  ingress:
+    - {}
+    - from:
+        - namespaceSelector: {} # netpol-lint: ignore[any-namespace-peer]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: open, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+";
+
+#[test]
+fn suppressions_in_a_replaced_definition_are_not_reported_unused() {
+    let dir = input(REPLACED_WITH_SUPPRESSIONS);
+    let found = findings(dir.path());
+    let got: Vec<(&str, u64, u64)> = found
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().expect("rule"),
+                d["line"].as_u64().expect("line"),
+                d["column"].as_u64().expect("column"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            // The unknown name is a mistake whatever happens to the object.
+            ("unused-suppression", 7, 50),
+            // The API server rejects the first definition: still reported.
+            ("invalid-selector", 10, 28),
+            ("duplicate-policy", 18, 18),
+        ],
+        "{found:#?}"
+    );
+    // The annotation of a replaced definition silences what is still
+    // found in it.
+    let dir = input(&REPLACED_WITH_SUPPRESSIONS.replace(",no-such-rule", ",invalid-selector"));
+    let found = findings(dir.path());
+    assert_eq!(rules_of(&found), ["duplicate-policy"], "{found:#?}");
+}

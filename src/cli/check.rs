@@ -377,8 +377,12 @@ fn log_input(loaded: &Loaded) {
         s.files, s.documents, s.objects, s.unreadable
     );
     let c = &loaded.cluster;
+    let replaced = match c.replaced.len() {
+        0 => String::new(),
+        n => format!(" ({n} more replaced by a later definition)"),
+    };
     eprintln!(
-        "netpol-lint: {} namespaces, {} workloads, {} NetworkPolicies",
+        "netpol-lint: {} namespaces, {} workloads, {} NetworkPolicies{replaced}",
         c.namespaces.len(),
         c.workloads.len(),
         c.policies.len()

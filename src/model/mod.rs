@@ -8,7 +8,7 @@ pub mod policy;
 pub mod ports;
 pub mod selector;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::source::Span;
 use crate::source::yaml::Node;
@@ -82,7 +82,12 @@ pub struct Cluster {
     /// Sorted by name; includes implicit namespaces.
     pub namespaces: Vec<Namespace>,
     pub workloads: Vec<Workload>,
+    /// The policies in the cluster, in input order: of several definitions
+    /// of one namespace and name, the last.
     pub policies: Vec<Policy>,
+    /// Definitions a later one of the same namespace and name replaces, in
+    /// input order. Only the checks of objects as written read them.
+    pub replaced: Vec<Policy>,
 }
 
 impl Cluster {
@@ -93,10 +98,17 @@ impl Cluster {
             .map(|i| &self.namespaces[i])
     }
 
+    /// Every NetworkPolicy definition of the input: the policies, then the
+    /// replaced definitions.
+    pub fn all_policies(&self) -> impl Iterator<Item = &Policy> {
+        self.policies.iter().chain(&self.replaced)
+    }
+
     /// Adds implicit namespaces for everything that lives in one the input
-    /// does not define, and the name label to every namespace. Call once
-    /// after loading.
+    /// does not define, and the name label to every namespace; keeps one
+    /// definition of each workload and policy. Call once after loading.
     pub fn finish(&mut self) {
+        self.replace_policies();
         let mut by_name: BTreeMap<String, Namespace> = BTreeMap::new();
         for ns in self.namespaces.drain(..) {
             // A later definition of the same namespace replaces the earlier one,
@@ -138,5 +150,68 @@ impl Cluster {
             }
         }
         self.workloads = deduped;
+    }
+
+    /// Kubernetes keeps one object per namespace and name, the one applied
+    /// last: moves the earlier definitions to `replaced`. Policies without a
+    /// name are the loader's business and all stay.
+    fn replace_policies(&mut self) {
+        let mut seen: HashSet<(&str, &str)> = HashSet::new();
+        let mut last = vec![true; self.policies.len()];
+        for (i, p) in self.policies.iter().enumerate().rev() {
+            last[i] = p.name.is_empty() || seen.insert((&p.namespace, &p.name));
+        }
+        if last.iter().all(|&l| l) {
+            return;
+        }
+        let mut kept = Vec::with_capacity(self.policies.len());
+        for (p, last) in self.policies.drain(..).zip(last) {
+            if last {
+                kept.push(p);
+            } else {
+                self.replaced.push(p);
+            }
+        }
+        self.policies = kept;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::load::load_texts;
+
+    fn policy(name: &str, namespace: Option<&str>, app: &str) -> String {
+        let namespace = namespace.map_or(String::new(), |n| format!(", namespace: {n}"));
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: '{name}'{namespace}}}\nspec: {{podSelector: {{matchLabels: {{app: {app}}}}}}}\n---\n"
+        )
+    }
+
+    #[test]
+    fn a_later_definition_of_a_policy_replaces_the_earlier_ones() {
+        let a = [
+            policy("db", Some("shop"), "one"),
+            policy("web", Some("shop"), "two"),
+            policy("db", Some("default"), "three"),
+            policy("", Some("shop"), "four"),
+            policy("db", None, "five"),
+        ]
+        .concat();
+        let b = [
+            policy("", Some("shop"), "six"),
+            policy("db", Some("shop"), "seven"),
+            policy("db", Some("shop"), "eight"),
+        ]
+        .concat();
+        let l = load_texts(&[("a.yaml", &a), ("b.yaml", &b)]);
+        let app = |p: &crate::model::Policy| p.selector.to_string();
+        let kept: Vec<String> = l.cluster.policies.iter().map(app).collect();
+        let replaced: Vec<String> = l.cluster.replaced.iter().map(app).collect();
+        assert_eq!(
+            kept,
+            ["app=two", "app=four", "app=five", "app=six", "app=eight"]
+        );
+        assert_eq!(replaced, ["app=one", "app=three", "app=seven"]);
+        assert_eq!(l.cluster.all_policies().count(), 8);
     }
 }

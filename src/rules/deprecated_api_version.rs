@@ -79,7 +79,7 @@ impl Rule for DeprecatedApiVersion {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for policy in &cx.cluster.policies {
+        for policy in cx.cluster.all_policies() {
             let version = policy.origin.api_version.as_str();
             if !DEPRECATED.contains(&version) {
                 continue;

@@ -105,11 +105,18 @@ spec:
 
 ## Known problems
 
-The other checks and the reachability engine still analyse both
-definitions, as if both were in the cluster, except `redundant-rule`, which
-reads only the last one. When the same object is deliberately written twice
-(a base and an overlay rendered into one stream), render the overlay first.
-Policies without `metadata.name` are left to the loader.
+Only the last definition is analysed as being in the cluster: `query`,
+`reach` and the checks of what policies allow read it alone. The checks of
+objects as written (`invalid-selector`, `invalid-port-range`,
+`invalid-ipblock`, `policy-types-mismatch`, `deprecated-api-version` and
+`namespace-missing`) read every definition, and a suppression in a replaced
+definition that silences nothing is not reported. A later definition the API
+server would reject for a bad selector, port or policy type still replaces
+the earlier one here, while in the cluster the earlier one stays (one with a
+field of the wrong type is not read at all, so the earlier one stays here
+too). When the same object is deliberately written twice (a base and an
+overlay rendered into one stream), put the one meant to win last. Policies
+without `metadata.name` are left to the loader.
 
 ## References
 
@@ -125,8 +132,17 @@ impl Rule for DuplicatePolicy {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        // The loader keeps the last definition of each policy and moves the
+        // others to `replaced`: without those, there is nothing to report.
+        if cx.cluster.replaced.is_empty() {
+            return;
+        }
+        // Every definition in input order: files are numbered in the order
+        // they are read, and objects of a file start in document order.
+        let mut all: Vec<&Policy> = cx.cluster.all_policies().collect();
+        all.sort_by_key(|p| (p.origin.node.span.file, p.origin.node.span.start));
         let mut first: HashMap<(&str, &str), &Policy> = HashMap::new();
-        for policy in &cx.cluster.policies {
+        for policy in all {
             if policy.name.is_empty() {
                 continue;
             }
@@ -156,4 +172,60 @@ fn diagnostic(later: &Policy, earlier: &Policy) -> Diagnostic {
          rename one of them, or merge their rules into one policy",
     )
     .object(later.object())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::walk::run_rule_on_files;
+
+    fn policy(name: &str, app: &str) -> String {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: shop}}\nspec: {{podSelector: {{matchLabels: {{app: {app}}}}}}}\n"
+        )
+    }
+
+    #[test]
+    fn every_later_definition_is_reported_against_the_first() {
+        let a = [
+            policy("db", "one"),
+            policy("web", "two"),
+            policy("db", "three"),
+        ]
+        .join("---\n");
+        let b = policy("db", "four");
+        let (loaded, out) =
+            run_rule_on_files(&super::DuplicatePolicy, &[("a.yaml", &a), ("b.yaml", &b)]);
+        // The engine sees the last definition only.
+        let apps: Vec<String> = loaded
+            .cluster
+            .policies
+            .iter()
+            .map(|p| p.selector.to_string())
+            .collect();
+        assert_eq!(apps, ["app=two", "app=four"]);
+        let at = |span| {
+            let (s, _) = loaded.sources.range(span);
+            (loaded.sources.get(span.file).path.clone(), s.line)
+        };
+        let found: Vec<_> = out
+            .iter()
+            .map(|d| {
+                assert_eq!(d.secondary.len(), 1);
+                assert_eq!(d.secondary[0].message, "first defined here");
+                assert_eq!(
+                    d.primary.message,
+                    "this definition replaces the earlier one"
+                );
+                (at(d.primary.span), at(d.secondary[0].span))
+            })
+            .collect();
+        let first = ("a.yaml".to_string(), 3);
+        assert_eq!(
+            found,
+            [
+                (("a.yaml".to_string(), 13), first.clone()),
+                (("b.yaml".to_string(), 3), first),
+            ]
+        );
+    }
 }

@@ -111,7 +111,7 @@ impl Rule for InvalidIpblock {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for policy in &cx.cluster.policies {
+        for policy in cx.cluster.all_policies() {
             for rule in all_typed_rules(policy) {
                 for (j, peer) in rule.peers.iter().copied().flatten().enumerate() {
                     if let Some(block) = &peer.ip_block {

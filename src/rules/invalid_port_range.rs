@@ -135,7 +135,7 @@ impl Rule for InvalidPortRange {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for policy in &cx.cluster.policies {
+        for policy in cx.cluster.all_policies() {
             // The API server validates every rule, whatever `policyTypes` says.
             for rule in all_typed_rules(policy) {
                 for (k, port) in rule.ports.iter().copied().flatten().enumerate() {

@@ -197,7 +197,7 @@ impl Rule for InvalidSelector {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for policy in &cx.cluster.policies {
+        for policy in cx.cluster.all_policies() {
             for (sel, path) in selectors(policy) {
                 let Some(node) = policy.origin.node.at(&path) else {
                     continue;

@@ -71,7 +71,7 @@ impl Rule for NamespaceMissing {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for policy in cx.cluster.policies.iter().filter(|p| !p.namespace_explicit) {
+        for policy in cx.cluster.all_policies().filter(|p| !p.namespace_explicit) {
             // `namespace: ""` is no namespace: point at the empty value.
             let empty = policy
                 .origin

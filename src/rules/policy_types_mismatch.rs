@@ -105,7 +105,7 @@ impl Rule for PolicyTypesMismatch {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for policy in &cx.cluster.policies {
+        for policy in cx.cluster.all_policies() {
             check_policy(policy, out);
         }
     }

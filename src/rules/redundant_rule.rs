@@ -360,14 +360,10 @@ type Other<'a> = (RuleRef, &'a PolicyRule);
 
 impl<'a> Analysis<'a> {
     fn new(cx: &'a Context<'a>) -> Self {
+        // The loader has moved the definitions later ones replace out of
+        // `policies` already.
         let policies = &cx.cluster.policies;
-        // Kubernetes keeps the definition applied last.
-        let mut seen: HashSet<(&str, &str)> = HashSet::new();
-        let mut alive = vec![false; policies.len()];
-        for (pi, p) in policies.iter().enumerate().rev() {
-            let fresh = p.name.is_empty() || seen.insert((&p.namespace, &p.name));
-            alive[pi] = fresh && is_valid(p);
-        }
+        let alive: Vec<bool> = policies.iter().map(is_valid).collect();
         // A policy selects pods of its own namespace only, so only policies
         // of one namespace can select all of another's pods. Policies that
         // are not alive now never come back, so they are left out.

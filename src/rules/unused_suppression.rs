@@ -31,6 +31,10 @@ Reports a suppression that silenced no finding:
 
 A suppression of a rule that did not run (switched off with `--select`,
 `--ignore` or the configuration) is not reported: it could not be used.
+Nor is one inside a NetworkPolicy definition that a later definition of the
+same namespace and name replaces (`duplicate-policy`): most rules look only
+at the definition that stays, so the findings it was written for no longer
+arise there. Unknown rule names are reported wherever they are.
 Findings dropped by `skip-namespaces` do not count as suppressed, so a
 suppression there is unused, but its report is about an object in a skipped
 namespace and is dropped too.

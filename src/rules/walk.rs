@@ -117,7 +117,16 @@ pub fn run_rule(
     rule: &dyn super::Rule,
     text: &str,
 ) -> (crate::load::Loaded, Vec<crate::report::Diagnostic>) {
-    let loaded = crate::load::load_texts(&[("t.yaml", text)]);
+    run_rule_on_files(rule, &[("t.yaml", text)])
+}
+
+/// Runs one rule over files given as (path, text), read in that order.
+#[cfg(test)]
+pub fn run_rule_on_files(
+    rule: &dyn super::Rule,
+    files: &[(&str, &str)],
+) -> (crate::load::Loaded, Vec<crate::report::Diagnostic>) {
+    let loaded = crate::load::load_texts(files);
     let engine = crate::engine::Engine::new(&loaded.cluster);
     let dns = super::dns::DnsService::default();
     let cx = super::Context {
