@@ -2,12 +2,12 @@
 //! through: an egress rule towards pods whose ingress admits none of it, or
 //! an ingress rule from pods whose egress never sends it.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::engine::{Engine, Peerish, rule_peers_match, rule_ports};
-use crate::model::policy::{Direction, Policy};
+use crate::model::policy::{Direction, Policy, PolicyRule};
 use crate::model::{ContainerPort, NamespaceSel, Peer, PortSet, PortSpec, Selector};
 use crate::report::{Diagnostic, Severity};
 use crate::rules::scope::{PeerClasses, peer_pods_known};
@@ -256,6 +256,8 @@ struct Scope<'a> {
     /// Classes with a host-network workload.
     host: Vec<bool>,
     peers: PeerClasses<'a>,
+    /// Built on first use: only rules whose far end is wide need it.
+    index: OnceCell<Index>,
     kinds: Kinds,
     far: RefCell<HashMap<Vec<PeerKey<'a>>, Option<Rc<Far>>>>,
     /// Per class and direction (ingress, egress): every port the rules
@@ -276,6 +278,131 @@ struct Far {
     of_egress_rules: Vec<usize>,
     /// One class of each `Kinds::far_egress`, for ingress rules.
     of_ingress_rules: Vec<usize>,
+    /// Classes no policy isolates for ingress, one of each
+    /// `Kinds::ports`: an egress rule towards them is alive on any port it
+    /// allows them.
+    open_for_ingress: Vec<usize>,
+    /// Whether some class is not isolated for egress: an ingress rule from
+    /// it is alive on any port it allows.
+    open_for_egress: bool,
+    /// Per direction of the rule (ingress, egress): how many far rules the
+    /// representatives' isolating policies have, the work of looking at
+    /// every representative for one near class.
+    scan_cost: [usize; 2],
+    /// For egress rules: each policy isolating some class for ingress, with
+    /// the classes it isolates, one of each `Kinds::ports`.
+    ingress_isolators: OnceCell<HashMap<usize, Vec<usize>>>,
+    /// For ingress rules: the policies isolating some class for egress.
+    egress_isolators: OnceCell<HashSet<usize>>,
+    /// Per direction of the rule (ingress, egress): the policies isolating
+    /// the far classes in the other direction, as a finding shows them.
+    blockers: [OnceCell<Vec<usize>>; 2],
+}
+
+/// For each pod class and direction, the rules of that direction whose
+/// peers match it, among the policies that affect the direction: the far
+/// rules that may let a near class through, without scanning every far
+/// class. Rules share peers, so classes point at peers and peers at rules.
+struct Index {
+    /// Per class, the distinct pod peers matching it.
+    of_class: Vec<Vec<u32>>,
+    /// Per peer and direction (ingress, egress), the (policy, rule) pairs
+    /// naming it.
+    rules: Vec<[Vec<(usize, usize)>; 2]>,
+    /// Per direction, the rules without peers, which match every pod.
+    everyone: [Vec<(usize, usize)>; 2],
+    /// Per class and direction, how many pairs `entries` yields.
+    counts: Vec<[usize; 2]>,
+}
+
+impl Index {
+    fn new<'a>(cx: &'a Context<'a>, peer_classes: &PeerClasses<'a>) -> Self {
+        let engine = cx.engine;
+        let mut ids: HashMap<PeerKey<'a>, u32> = HashMap::new();
+        let mut index = Index {
+            of_class: vec![Vec::new(); engine.classes.len()],
+            rules: Vec::new(),
+            everyone: [Vec::new(), Vec::new()],
+            counts: Vec::new(),
+        };
+        for (pi, policy) in cx.cluster.policies.iter().enumerate() {
+            for dir in [Direction::Ingress, Direction::Egress] {
+                // A policy isolates nothing in a direction it does not affect.
+                if !policy.affects(dir) {
+                    continue;
+                }
+                let d = dir_index(dir);
+                for (ri, rule) in policy.rules(dir).iter().enumerate() {
+                    let Some(peers) = &rule.peers else {
+                        index.everyone[d].push((pi, ri));
+                        continue;
+                    };
+                    for peer in peers {
+                        // Addresses and invalid peers match no pod.
+                        let Peer::Pods { namespaces, pods } = peer else {
+                            continue;
+                        };
+                        let scope = match namespaces {
+                            NamespaceSel::Own => policy.namespace.as_str(),
+                            NamespaceSel::Select(_) => "",
+                        };
+                        let next = index.rules.len() as u32;
+                        let id = *ids.entry((scope, namespaces, pods)).or_insert(next);
+                        if id == next {
+                            index.rules.push([Vec::new(), Vec::new()]);
+                            for &c in peer_classes.of(engine, policy, peer).iter() {
+                                index.of_class[c].push(id);
+                            }
+                        }
+                        let list = &mut index.rules[id as usize][d];
+                        if list.last() != Some(&(pi, ri)) {
+                            list.push((pi, ri));
+                        }
+                    }
+                }
+            }
+        }
+        index.counts = index
+            .of_class
+            .iter()
+            .map(|ids| {
+                [0, 1].map(|d| {
+                    index.everyone[d].len()
+                        + ids
+                            .iter()
+                            .map(|&id| index.rules[id as usize][d].len())
+                            .sum::<usize>()
+                })
+            })
+            .collect();
+        index
+    }
+
+    /// The rules of direction `dir` whose peers match `class`, some maybe
+    /// more than once.
+    fn entries(&self, class: usize, dir: Direction) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let d = dir_index(dir);
+        self.everyone[d].iter().copied().chain(
+            self.of_class[class]
+                .iter()
+                .flat_map(move |&id| self.rules[id as usize][d].iter().copied()),
+        )
+    }
+}
+
+/// The direction of the far end's rules against a rule of `dir`.
+fn opposite(dir: Direction) -> Direction {
+    match dir {
+        Direction::Ingress => Direction::Egress,
+        Direction::Egress => Direction::Ingress,
+    }
+}
+
+fn dir_index(dir: Direction) -> usize {
+    match dir {
+        Direction::Ingress => 0,
+        Direction::Egress => 1,
+    }
 }
 
 /// Per class, a small number naming what the dead-rule report reads of it,
@@ -316,6 +443,9 @@ impl Kinds {
     }
 }
 
+/// How many of the policies stopping a dead rule its finding names.
+const SHOWN: usize = 3;
+
 /// What a dead rule lets through on its side, and who stops it on the other.
 #[derive(Default)]
 struct Dead {
@@ -331,6 +461,7 @@ impl<'a> Scope<'a> {
             has_workloads: namespaces_with_workloads(cx),
             host: host_classes(cx),
             peers: PeerClasses::default(),
+            index: OnceCell::new(),
             kinds: Kinds::new(cx.engine),
             far: RefCell::default(),
             upper: (0..cx.engine.classes.len())
@@ -382,7 +513,7 @@ impl<'a> Scope<'a> {
         classes.sort_unstable();
         classes.dedup();
         classes.retain(|&c| !self.host[c]);
-        let one_of_each = |kind: &[usize]| {
+        let one_of_each = |kind: &[usize]| -> Vec<usize> {
             let mut seen = HashSet::new();
             classes
                 .iter()
@@ -392,11 +523,89 @@ impl<'a> Scope<'a> {
         };
         let of_egress_rules = one_of_each(&self.kinds.far_ingress);
         let of_ingress_rules = one_of_each(&self.kinds.far_egress);
+        let engine = self.cx.engine;
+        let mut seen = HashSet::new();
+        let open_for_ingress = classes
+            .iter()
+            .copied()
+            .filter(|&c| engine.isolating(c, Direction::Ingress).is_empty())
+            .filter(|&c| seen.insert(self.kinds.ports[c]))
+            .collect();
+        let open_for_egress = classes
+            .iter()
+            .any(|&c| engine.isolating(c, Direction::Egress).is_empty());
+        let scan = |reps: &[usize], dir: Direction| -> usize {
+            reps.iter()
+                .flat_map(|&b| engine.isolating(b, dir))
+                .map(|&pi| self.cx.cluster.policies[pi].rules(dir).len())
+                .sum()
+        };
+        let scan_cost = [
+            scan(&of_ingress_rules, Direction::Egress),
+            scan(&of_egress_rules, Direction::Ingress),
+        ];
         Some(Far {
             classes,
             of_egress_rules,
             of_ingress_rules,
+            open_for_ingress,
+            open_for_egress,
+            scan_cost,
+            ingress_isolators: OnceCell::new(),
+            egress_isolators: OnceCell::new(),
+            blockers: [OnceCell::new(), OnceCell::new()],
         })
+    }
+
+    /// For an egress rule: each policy isolating some far class for
+    /// ingress, with one of each `Kinds::ports` of the classes it isolates.
+    fn ingress_isolators<'f>(&self, far: &'f Far) -> &'f HashMap<usize, Vec<usize>> {
+        far.ingress_isolators.get_or_init(|| {
+            let mut seen = HashSet::new();
+            let mut map: HashMap<usize, Vec<usize>> = HashMap::new();
+            for &b in &far.classes {
+                for &pi in self.cx.engine.isolating(b, Direction::Ingress) {
+                    if seen.insert((pi, self.kinds.ports[b])) {
+                        map.entry(pi).or_default().push(b);
+                    }
+                }
+            }
+            map
+        })
+    }
+
+    /// For an ingress rule: the policies isolating some far class for
+    /// egress.
+    fn egress_isolators<'f>(&self, far: &'f Far) -> &'f HashSet<usize> {
+        far.egress_isolators.get_or_init(|| {
+            far.classes
+                .iter()
+                .flat_map(|&b| self.cx.engine.isolating(b, Direction::Egress))
+                .copied()
+                .collect()
+        })
+    }
+
+    /// The policies isolating the far end against a rule of `dir`, as a
+    /// finding shows them. Rules towards the same pods share them, and
+    /// a wide far end has many.
+    fn blockers<'f>(&self, far: &'f Far, dir: Direction) -> &'f [usize] {
+        far.blockers[dir_index(dir)].get_or_init(|| {
+            let (reps, other) = match dir {
+                Direction::Egress => (&far.of_egress_rules, Direction::Ingress),
+                Direction::Ingress => (&far.of_ingress_rules, Direction::Egress),
+            };
+            let all: BTreeSet<usize> = reps
+                .iter()
+                .flat_map(|&b| self.cx.engine.isolating(b, other))
+                .copied()
+                .collect();
+            self.shown(&all)
+        })
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::new(self.cx, &self.peers))
     }
 
     fn check_rule(&self, pi: usize, dir: Direction, i: usize) -> Option<Diagnostic> {
@@ -413,10 +622,149 @@ impl<'a> Scope<'a> {
         if near.is_empty() || far.classes.is_empty() {
             return None;
         }
-        let other = match dir {
-            Direction::Ingress => Direction::Egress,
-            Direction::Egress => Direction::Ingress,
+        if self.alive(rule, dir, &near, &far) {
+            return None;
+        }
+        // Dead towards every far class: what it would let through, and the
+        // far end's policies that stop it.
+        // Classes with the same isolating policies (and container ports,
+        // where those resolve the rule's named ports) add the same ports and
+        // blockers: look at one of each kind.
+        let ports = match dir {
+            // Without named ports the rule allows every far class the same:
+            // all of them block it.
+            Direction::Egress if !rule.has_named_ports() => rule_ports(rule, &[]),
+            Direction::Egress => {
+                let mut dead = Dead::default();
+                for &b in &far.of_egress_rules {
+                    let allowed = rule_ports(rule, &engine.classes[b].ports);
+                    if !allowed.is_empty() {
+                        dead.ports.union_with(&allowed);
+                        dead.blockers
+                            .extend(engine.isolating(b, Direction::Ingress).iter().copied());
+                    }
+                }
+                if dead.ports.is_empty() {
+                    return None;
+                }
+                return Some(self.finding(policy, dir, i, &dead));
+            }
+            Direction::Ingress => {
+                let mut ports = PortSet::empty();
+                let mut seen = HashSet::new();
+                for &a in &near {
+                    if seen.insert(self.kinds.ports[a]) {
+                        ports.union_with(&rule_ports(rule, &engine.classes[a].ports));
+                    }
+                }
+                ports
+            }
         };
+        if ports.is_empty() {
+            return None;
+        }
+        Some(self.report(policy, dir, i, &ports, self.blockers(&far, dir)))
+    }
+
+    /// Whether some pair of a near class and a far class has a flow the
+    /// rule allows and the far end lets through.
+    fn alive(&self, rule: &PolicyRule, dir: Direction, near: &[usize], far: &Far) -> bool {
+        if self.open_far_end(rule, dir, near, far) {
+            return true;
+        }
+        // Either look at the far end's rules, one far class of each kind at a
+        // time, or at the far rules that match the near classes, whichever
+        // is less work: a rule towards many namespaces has many kinds of
+        // far classes, and a near class matched by rules of many namespaces
+        // has many far rules.
+        let other = opposite(dir);
+        let scan = far.scan_cost[dir_index(dir)].saturating_mul(near.len());
+        let counts = &self.index().counts;
+        let matched: usize = near.iter().map(|&a| counts[a][dir_index(other)]).sum();
+        if scan <= matched {
+            self.scan_far_classes(rule, dir, near, far)
+        } else {
+            self.match_far_rules(rule, dir, near, far)
+        }
+    }
+
+    /// Whether some far class is not isolated against the rule and is
+    /// allowed some port: it lets everything through.
+    fn open_far_end(&self, rule: &PolicyRule, dir: Direction, near: &[usize], far: &Far) -> bool {
+        let engine = self.cx.engine;
+        // The destination's container ports resolve named ports.
+        match dir {
+            Direction::Egress => far
+                .open_for_ingress
+                .iter()
+                .any(|&b| !rule_ports(rule, &engine.classes[b].ports).is_empty()),
+            Direction::Ingress => {
+                far.open_for_egress
+                    && near
+                        .iter()
+                        .any(|&a| !rule_ports(rule, &engine.classes[a].ports).is_empty())
+            }
+        }
+    }
+
+    /// `alive` past `open_far_end`, by the far rules whose peers match a
+    /// near class: one of them must belong to a policy isolating a far
+    /// class and allow some of the rule's ports.
+    fn match_far_rules(
+        &self,
+        rule: &PolicyRule,
+        dir: Direction,
+        near: &[usize],
+        far: &Far,
+    ) -> bool {
+        let engine = self.cx.engine;
+        let other = opposite(dir);
+        let index = self.index();
+        let policies = &self.cx.cluster.policies;
+        match dir {
+            Direction::Egress => {
+                let isolators = self.ingress_isolators(far);
+                near.iter().any(|&a| {
+                    index.entries(a, other).any(|(pi, ri)| {
+                        let Some(far_classes) = isolators.get(&pi) else {
+                            return false;
+                        };
+                        let far_rule = &policies[pi].rules(other)[ri];
+                        far_classes.iter().any(|&b| {
+                            let dst_ports = &engine.classes[b].ports;
+                            let allowed = rule_ports(rule, dst_ports);
+                            !allowed.is_empty()
+                                && rule_ports(far_rule, dst_ports).intersects(&allowed)
+                        })
+                    })
+                })
+            }
+            Direction::Ingress => {
+                let isolators = self.egress_isolators(far);
+                near.iter().any(|&a| {
+                    let dst_ports = &engine.classes[a].ports;
+                    let allowed = rule_ports(rule, dst_ports);
+                    !allowed.is_empty()
+                        && index.entries(a, other).any(|(pi, ri)| {
+                            isolators.contains(&pi)
+                                && rule_ports(&policies[pi].rules(other)[ri], dst_ports)
+                                    .intersects(&allowed)
+                        })
+                })
+            }
+        }
+    }
+
+    /// `alive`, by each near class and one far class of each kind.
+    fn scan_far_classes(
+        &self,
+        rule: &PolicyRule,
+        dir: Direction,
+        near: &[usize],
+        far: &Far,
+    ) -> bool {
+        let engine = self.cx.engine;
+        let other = opposite(dir);
         // What the far end lets through depends on the far class only by
         // its kind: one representative of each is enough. The cluster-wide
         // class map is not used here: it is quadratic in the pods of
@@ -425,7 +773,7 @@ impl<'a> Scope<'a> {
             Direction::Egress => &far.of_egress_rules,
             Direction::Ingress => &far.of_ingress_rules,
         };
-        for &a in &near {
+        for &a in near {
             let class = &engine.classes[a];
             for &b in reps {
                 // The destination's container ports resolve named ports.
@@ -438,47 +786,11 @@ impl<'a> Scope<'a> {
                     continue;
                 }
                 if self.far_side(b, a, other, dst_ports, &allowed) {
-                    return None;
+                    return true;
                 }
             }
         }
-        // Dead towards every far class: what it would let through, and the
-        // far end's policies that stop it.
-        // Classes with the same isolating policies (and container ports,
-        // where those resolve the rule's named ports) add the same ports and
-        // blockers: look at one of each kind.
-        let mut dead = Dead::default();
-        match dir {
-            Direction::Egress => {
-                for &b in &far.of_egress_rules {
-                    let allowed = rule_ports(rule, &engine.classes[b].ports);
-                    if !allowed.is_empty() {
-                        dead.ports.union_with(&allowed);
-                        dead.blockers
-                            .extend(engine.isolating(b, other).iter().copied());
-                    }
-                }
-            }
-            Direction::Ingress => {
-                let mut seen = HashSet::new();
-                for &a in &near {
-                    if seen.insert(self.kinds.ports[a]) {
-                        dead.ports
-                            .union_with(&rule_ports(rule, &engine.classes[a].ports));
-                    }
-                }
-                if !dead.ports.is_empty() {
-                    for &b in &far.of_ingress_rules {
-                        dead.blockers
-                            .extend(engine.isolating(b, other).iter().copied());
-                    }
-                }
-            }
-        }
-        if dead.ports.is_empty() {
-            return None;
-        }
-        Some(self.finding(policy, dir, i, &dead))
+        false
     }
 
     /// Whether the far end `b` lets some of `allowed` through between it and
@@ -516,15 +828,33 @@ impl<'a> Scope<'a> {
     }
 
     fn finding(&self, policy: &Policy, dir: Direction, i: usize, dead: &Dead) -> Diagnostic {
-        const SHOWN: usize = 3;
+        self.report(policy, dir, i, &dead.ports, &self.shown(&dead.blockers))
+    }
+
+    /// The blockers a finding names, in order.
+    fn shown(&self, blockers: &BTreeSet<usize>) -> Vec<usize> {
         let policies = &self.cx.cluster.policies;
         // Policies written for these pods first: that is where a rule goes,
         // rather than in the namespace's default deny.
-        let mut blockers: Vec<usize> = dead.blockers.iter().copied().collect();
+        let mut blockers: Vec<usize> = blockers.iter().copied().collect();
         blockers.sort_by_key(|&p| (policies[p].selector.is_everything(), p));
-        let names: Vec<String> = blockers
+        blockers.truncate(SHOWN);
+        blockers
+    }
+
+    /// The finding on a dead rule that lets `ports` through, stopped by
+    /// `shown` among others.
+    fn report(
+        &self,
+        policy: &Policy,
+        dir: Direction,
+        i: usize,
+        ports: &PortSet,
+        shown: &[usize],
+    ) -> Diagnostic {
+        let policies = &self.cx.cluster.policies;
+        let names: Vec<String> = shown
             .iter()
-            .take(SHOWN)
             .map(|&p| format!("`{}`", policies[p].qualified_name()))
             .collect();
         let (message, far, side, fix) = match dir {
@@ -550,13 +880,13 @@ impl<'a> Scope<'a> {
         .label(format!(
             "`{}` allows {}, which the other side's {side} policies block",
             rule_name(dir, i),
-            if dead.ports.is_all() {
+            if ports.is_all() {
                 "every port".to_string()
             } else {
-                dead.ports.to_conn_string()
+                ports.to_conn_string()
             }
         ));
-        for &p in blockers.iter().take(SHOWN) {
+        for &p in shown {
             d = d.with_secondary(policies[p].origin.name_span(), far);
         }
         d.help(format!(
@@ -595,6 +925,7 @@ fn upper_ports(cx: &Context<'_>, class: usize, dir: Direction) -> PortSet {
 mod tests {
     use super::Dead;
     use crate::engine::{Engine, Peerish, rule_ports};
+    use crate::load::load_texts;
     use crate::model::policy::Direction;
     use crate::rules::Context;
     use crate::rules::dns::DnsService;
@@ -692,10 +1023,7 @@ spec:
         let policy = &scope.cx.cluster.policies[pi];
         let rule = &policy.rules(dir)[i];
         let far = scope.far_classes(policy, dir, i)?;
-        let other = match dir {
-            Direction::Ingress => Direction::Egress,
-            Direction::Egress => Direction::Ingress,
-        };
+        let other = super::opposite(dir);
         let mut dead = Dead::default();
         for &a in engine.selected[pi].iter().filter(|&&c| !scope.host[c]) {
             for &b in &far.classes {
@@ -722,16 +1050,101 @@ spec:
         (!dead.ports.is_empty()).then_some(dead)
     }
 
+    /// Both ways of judging a rule past an open far end agree, whichever
+    /// `alive` picks.
+    fn both_ways(scope: &super::Scope<'_>, pi: usize, dir: Direction, i: usize) -> Option<bool> {
+        let policy = &scope.cx.cluster.policies[pi];
+        let rule = &policy.rules(dir)[i];
+        let far = scope.far_classes(policy, dir, i)?;
+        let near: Vec<usize> = scope.cx.engine.selected[pi]
+            .iter()
+            .copied()
+            .filter(|&c| !scope.host[c])
+            .collect();
+        if near.is_empty() || far.classes.is_empty() || scope.open_far_end(rule, dir, &near, &far) {
+            return None;
+        }
+        let by_far_classes = scope.scan_far_classes(rule, dir, &near, &far);
+        let by_far_rules = scope.match_far_rules(rule, dir, &near, &far);
+        assert_eq!(
+            by_far_classes,
+            by_far_rules,
+            "{} {dir:?}[{i}]",
+            policy.object()
+        );
+        Some(by_far_classes)
+    }
+
+    /// Policies admitting and sending some of the generated traffic: by
+    /// pod or namespace selectors, numbered or named ports, or all ports.
+    fn openings(seed: u64, namespaces: usize) -> String {
+        const TIERS: [&str; 5] = ["web", "api", "worker", "db", "cache"];
+        const PEERS: [&str; 4] = [
+            "[{podSelector: {matchLabels: {tier: TIER}}}]",
+            "[{namespaceSelector: {matchLabels: {team: payments}}, podSelector: {matchLabels: {tier: TIER}}}]",
+            "[{namespaceSelector: {matchExpressions: [{key: team, operator: Exists}]}}]",
+            "[{podSelector: {}}]",
+        ];
+        const PORTS: [&str; 5] = [
+            "ports: [{port: http}]",
+            "ports: [{port: 9090}]",
+            "ports: [{port: 8000, endPort: 8050}, {port: sql}]",
+            "ports: [{port: 5353, protocol: UDP}]",
+            "",
+        ];
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut below = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut text = String::new();
+        for k in 0..3 * namespaces {
+            let ns = below(namespaces);
+            let tier = TIERS[below(TIERS.len())];
+            let peer = PEERS[below(PEERS.len())].replace("TIER", TIERS[below(TIERS.len())]);
+            let ports = PORTS[below(PORTS.len())];
+            let (dir, key) = if below(2) == 0 {
+                ("Ingress", "ingress:\n  - from")
+            } else {
+                ("Egress", "egress:\n  - to")
+            };
+            text.push_str(&format!(
+                "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n\
+                 metadata: {{name: open-{k}, namespace: ns-{ns:04}}}\nspec:\n  \
+                 podSelector: {{matchLabels: {{tier: {tier}}}}}\n  policyTypes: [{dir}]\n  \
+                 {key}: {peer}\n    {ports}\n"
+            ));
+        }
+        text
+    }
+
     #[test]
     fn agrees_with_the_pair_by_pair_definition() {
         let (mut dead_rules, mut alive_rules) = (0, 0);
-        for seed in 0..150 {
-            let loaded = synth::load(&Params {
-                namespaces: 1 + (seed % 4) as usize,
-                workloads: 6 + (seed % 17) as usize,
-                policies: 3 + (seed % 11) as usize,
+        // Rules judged by the far end's rules, found alive and dead.
+        let mut judged = [0, 0];
+        for seed in 0..400 {
+            let params = Params {
+                namespaces: 1 + (seed % 6) as usize,
+                workloads: 6 + (seed % 23) as usize,
+                policies: 3 + (seed % 19) as usize,
                 seed,
-            });
+            };
+            let mut files = synth::generate(&params);
+            // Half of the clusters get policies that let some flows through
+            // the far end's rules.
+            if seed % 2 == 1 {
+                let extra = openings(seed, params.namespaces);
+                files.push(("extra.yaml".into(), extra));
+            }
+            let refs: Vec<(&str, &str)> = files
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.as_str()))
+                .collect();
+            let loaded = load_texts(&refs);
+            assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
             let engine = Engine::new(&loaded.cluster);
             let dns = DnsService::default();
             let cx = Context {
@@ -748,6 +1161,9 @@ spec:
                             .map(|dead| scope.finding(policy, dir, i, &dead));
                         let got = scope.check_rule(pi, dir, i);
                         assert_eq!(got, want, "seed {seed}, {} {dir:?}[{i}]", policy.object());
+                        if let Some(alive) = both_ways(&scope, pi, dir, i) {
+                            judged[usize::from(alive)] += 1;
+                        }
                         match got {
                             Some(_) => dead_rules += 1,
                             None => alive_rules += 1,
@@ -758,8 +1174,8 @@ spec:
         }
         // The generator must exercise both verdicts for this to mean anything.
         assert!(
-            dead_rules > 50 && alive_rules > 50,
-            "{dead_rules} dead, {alive_rules} alive"
+            dead_rules > 50 && alive_rules > 50 && judged.iter().all(|&n| n > 50),
+            "{dead_rules} dead, {alive_rules} alive, {judged:?} judged by rules"
         );
     }
 }
