@@ -118,6 +118,11 @@ pub fn discover(inputs: &[Input]) -> (Vec<Input>, Vec<(String, String)>) {
     }
     files.sort();
     files.dedup();
+    // One file named twice under different paths (`.` and `./a.yaml`, a
+    // relative and an absolute path, a symbolic link next to its target)
+    // is read once, under the first of its paths in sorted order.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     let mut out: Vec<Input> = files.into_iter().map(Input::Path).collect();
     if stdin {
         out.push(Input::Stdin);

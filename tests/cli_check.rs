@@ -498,3 +498,30 @@ fn long_labels_are_drawn_on_their_first_line() {
     let v: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["diagnostics"][0]["end_line"], 33);
 }
+
+/// A file reached under two paths is one file: it is read once and never
+/// reported as defining its objects twice.
+#[test]
+fn a_file_named_twice_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "deny.yaml", CLEAN);
+    let canonical = std::fs::canonicalize(&file).unwrap();
+    let json = |args: &[&std::ffi::OsStr]| -> serde_json::Value {
+        let out = check()
+            .current_dir(dir.path())
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    for args in [
+        vec![".".as_ref(), "deny.yaml".as_ref()],
+        vec!["./deny.yaml".as_ref(), canonical.as_os_str()],
+        vec![dir.path().as_os_str(), ".".as_ref()],
+    ] {
+        let out = json(&args);
+        assert_eq!(out["diagnostics"], serde_json::json!([]), "{args:?}");
+    }
+}

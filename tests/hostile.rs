@@ -295,3 +295,56 @@ fn input_cannot_drive_the_terminal() {
         }
     }
 }
+
+/// The default format on minified JSON: findings far along one line are
+/// located in words instead of drawn, and nothing panics.
+#[test]
+fn findings_on_very_long_lines_are_reported_without_a_snippet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policies: Vec<String> = (0..800)
+        .map(|i| {
+            format!(
+                r#"{{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{{"name":"p{i}","namespace":"shop"}},"spec":{{"podSelector":{{}},"ingress":[{{"ports":[{{"port":0}}]}}]}}}}"#
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"apiVersion":"v1","kind":"List","items":[{}]}}"#,
+        policies.join(",")
+    );
+    assert!(text.len() > 70_000);
+    let file = dir.path().join("min.json");
+    std::fs::write(&file, &text).expect("write");
+    let out = bin().arg("check").arg(&file).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The last policy's port, located by character column.
+    let col = text.rfind(r#""port":0"#).expect("there") + r#""port":"#.len() + 1;
+    let at = format!("min.json:1:{col} (the line is too long to show)");
+    assert!(stdout.contains(&at), "no `{at}` in {stdout}");
+    // No finding draws the line.
+    assert!(!stdout.contains("\"kind\":\"List\""), "{stdout}");
+}
+
+/// The human format's `file:line:col` header counts characters, as the
+/// other formats do.
+#[test]
+fn the_human_header_counts_characters() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: t}\nspec: {podSelector: {matchLabels: {\"é😀\": x}}, ingress: [{ports: [{port: 0}]}]}\n";
+    let file = dir.path().join("uni.yaml");
+    std::fs::write(&file, text).expect("write");
+    let line = text.lines().nth(3).expect("line 4");
+    let col = line[..line.find("0}").expect("port")].chars().count() + 1;
+    let out = bin()
+        .arg("check")
+        .arg(&file)
+        .args(["--select", "invalid-port-range"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let at = format!("uni.yaml:4:{col}]");
+    assert!(stdout.contains(&at), "no `{at}` in {stdout}");
+}

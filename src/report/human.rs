@@ -113,7 +113,8 @@ struct Report<'a> {
     code: Option<String>,
     severity: miette::Severity,
     help: Option<&'a str>,
-    source: Window<'a>,
+    /// None when a label is on a line too long to draw.
+    source: Option<Window<'a>>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report<'a>>,
 }
@@ -144,30 +145,63 @@ impl<'a> Report<'a> {
             }
         }
         main.extend(near_primary.iter().map(|l| labeled(sources, l, false)));
-        Report {
+        let mut report = Report {
             message: d.message.clone(),
             code: Some(header(d)),
             severity: severity(d.severity),
             help: d.help.as_deref(),
-            source: named(sources, file, has_cr),
+            source: Some(named(sources, file, has_cr)),
             labels: main,
             related,
+        };
+        report.drop_snippet_of_long_lines(sources, d.primary.span);
+        report
+    }
+
+    /// Minified JSON puts a whole cluster on one line: such a snippet is of
+    /// no use in a terminal, and miette pads to a label's column with a
+    /// format width, which cannot exceed 65,535. A report with a label on a
+    /// line longer than [`MAX_DRAWN_LINE`] says where the label is instead.
+    fn drop_snippet_of_long_lines(&mut self, sources: &Sources, at: Span) {
+        let text = &sources.get(at.file).text;
+        let long = self.labels.iter().any(|l| {
+            let start = l.offset().min(text.len());
+            let end = (l.offset() + l.len()).clamp(start, text.len());
+            let first = text[..start].rfind('\n').map_or(0, |i| i + 1);
+            let last = text[end..].find('\n').map_or(text.len(), |i| end + i);
+            text.as_bytes()[first..last]
+                .split(|&b| b == b'\n')
+                .any(|line| line.len() > MAX_DRAWN_LINE)
+        });
+        if !long {
+            return;
         }
+        let loc = locate(sources, at);
+        self.message = format!(
+            "{}\n  at {}:{}:{} (the line is too long to show)",
+            self.message, loc.file, loc.line, loc.column
+        );
+        self.source = None;
+        self.labels.clear();
     }
 
     /// A note showing labels away from the finding's snippet: in another
     /// file, or far from it in the same file.
     fn related(file: FileId, labels: &[&Label], sources: &'a Sources, has_cr: &[bool]) -> Self {
-        Report {
+        let mut report = Report {
             // The snippet header names the file and position.
             message: "see also".to_string(),
             code: None,
             severity: miette::Severity::Advice,
             help: None,
-            source: named(sources, file, has_cr),
+            source: Some(named(sources, file, has_cr)),
             labels: labels.iter().map(|l| labeled(sources, l, false)).collect(),
             related: Vec::new(),
+        };
+        if let Some(first) = labels.first() {
+            report.drop_snippet_of_long_lines(sources, first.span);
         }
+        report
     }
 }
 
@@ -285,6 +319,9 @@ fn severity(s: Severity) -> miette::Severity {
     }
 }
 
+/// Lines longer than this many bytes are not drawn.
+const MAX_DRAWN_LINE: usize = 4096;
+
 /// Labels longer than this many lines are drawn on their first line only.
 const MAX_LABEL_LINES: u32 = 6;
 
@@ -397,12 +434,19 @@ impl SourceCode for Window<'_> {
         let local = SourceSpan::from((span.offset().saturating_sub(start), span.len()));
         let inner = text.read_span(&local, context_lines_before, context_lines_after)?;
         let shifted = SourceSpan::from((inner.span().offset() + start, inner.span().len()));
+        // miette counts a column in bytes; the header it prints from it
+        // should count characters, as every other format does.
+        let column = self
+            .file
+            .text
+            .get(shifted.offset().saturating_sub(inner.column())..shifted.offset())
+            .map_or(inner.column(), |before| before.chars().count());
         let contents = MietteSpanContents::new_named(
             self.file.path.clone(),
             inner.data(),
             shifted,
             inner.line() + lines_before,
-            inner.column(),
+            column,
             inner.line_count() + lines_before,
         )
         .with_language("yaml");
@@ -442,7 +486,7 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
