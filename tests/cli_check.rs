@@ -347,7 +347,7 @@ fn verbose_lists_skipped_kinds_on_stderr() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("skipped 1 x ConfigMap (v1)"), "{stderr}");
     assert!(
-        stderr.contains("read 1 files, 2 documents, 1 objects"),
+        stderr.contains("read 1 file, 2 documents, 1 object"),
         "{stderr}"
     );
     check()

@@ -158,7 +158,7 @@ fn github_key(line: &str) -> (String, String, u64) {
 fn sarif_schema() -> Option<Value> {
     let path = root().join("../shared/schemas/sarif-2.1.0.json");
     let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipped: {} is absent", path.display());
+        eprintln!("skipping: {} is absent", path.display());
         return None;
     };
     // The published schema has a stray `]` in the pattern of `language`

@@ -314,7 +314,7 @@ fn a_later_definition_of_a_policy_replaces_the_earlier_one() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(
         log.contains(
-            "1 namespaces, 2 workloads, 1 NetworkPolicies (1 more replaced by a later definition)"
+            "1 namespace, 2 workloads, 1 NetworkPolicy (1 more replaced by a later definition)"
         ),
         "{log}"
     );

@@ -564,7 +564,7 @@ const CORPUS: &str = "../shared/corpus/redis-k8s-templates";
 fn redis_guide_against_the_profile() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS);
     if !dir.is_dir() {
-        eprintln!("skipped: {} is absent", dir.display());
+        eprintln!("skipping: {} is absent", dir.display());
         return;
     }
     // With the cluster's pods (from the RedisEnterpriseCluster resource)

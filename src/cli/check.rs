@@ -373,8 +373,11 @@ fn nothing_read(loaded: &Loaded, paths: &[PathBuf]) {
 fn log_input(loaded: &Loaded) {
     let s = &loaded.stats;
     eprintln!(
-        "netpol-lint: read {} files, {} documents, {} objects ({} unreadable)",
-        s.files, s.documents, s.objects, s.unreadable
+        "netpol-lint: read {}, {}, {} ({} unreadable)",
+        count(s.files, "file"),
+        count(s.documents, "document"),
+        count(s.objects, "object"),
+        s.unreadable
     );
     let c = &loaded.cluster;
     let replaced = match c.replaced.len() {
@@ -382,13 +385,22 @@ fn log_input(loaded: &Loaded) {
         n => format!(" ({n} more replaced by a later definition)"),
     };
     eprintln!(
-        "netpol-lint: {} namespaces, {} workloads, {} NetworkPolicies{replaced}",
-        c.namespaces.len(),
-        c.workloads.len(),
-        c.policies.len()
+        "netpol-lint: {}, {}, {}{replaced}",
+        count(c.namespaces.len(), "namespace"),
+        count(c.workloads.len(), "workload"),
+        count(c.policies.len(), "NetworkPolicy"),
     );
     for (kind, n) in &s.skipped_kinds {
         eprintln!("netpol-lint: skipped {n} x {kind} (not analysed)");
+    }
+}
+
+/// `1 file`, `2 files`; `NetworkPolicy` takes `NetworkPolicies`.
+fn count(n: usize, noun: &str) -> String {
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("{n} {noun}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        (_, None) => format!("{n} {noun}s"),
     }
 }
 

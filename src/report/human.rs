@@ -163,13 +163,20 @@ impl<'a> Report<'a> {
     /// format width, which cannot exceed 65,535. A report with a label on a
     /// line longer than [`MAX_DRAWN_LINE`] says where the label is instead.
     fn drop_snippet_of_long_lines(&mut self, sources: &Sources, at: Span) {
-        let text = &sources.get(at.file).text;
+        // Bytes: a span need not fall on character boundaries.
+        let text = sources.get(at.file).text.as_bytes();
         let long = self.labels.iter().any(|l| {
             let start = l.offset().min(text.len());
             let end = (l.offset() + l.len()).clamp(start, text.len());
-            let first = text[..start].rfind('\n').map_or(0, |i| i + 1);
-            let last = text[end..].find('\n').map_or(text.len(), |i| end + i);
-            text.as_bytes()[first..last]
+            let first = text[..start]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let last = text[end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(text.len(), |i| end + i);
+            text[first..last]
                 .split(|&b| b == b'\n')
                 .any(|line| line.len() > MAX_DRAWN_LINE)
         });

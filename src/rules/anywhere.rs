@@ -101,8 +101,8 @@ fn finding(
         meta.default_severity,
         first.span,
         format!(
-            "{what} rule allows every {} address on {ports}",
-            first.family
+            "{what} rule allows every {} address{} on {ports}",
+            first.family, first.but
         ),
     )
     .label(first.label.clone());
@@ -117,6 +117,8 @@ struct CatchAll {
     /// The `cidr` value.
     span: Span,
     family: &'static str,
+    /// What the block's `except` entries leave out, for the message.
+    but: String,
     label: String,
 }
 
@@ -172,11 +174,49 @@ fn catch_all_blocks(
             "ipBlock".into(),
             "cidr".into(),
         ]);
+        let but = match excepts.len() {
+            0 => String::new(),
+            1 => " but one excepted range".to_string(),
+            n => format!(" but {n} excepted ranges"),
+        };
         out.push(CatchAll {
             span,
             family,
+            but,
             label,
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::egress_to_anywhere::EgressToAnywhere;
+    use crate::rules::walk::run_rule;
+
+    fn messages(to: &str) -> Vec<String> {
+        let text = format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: web}}\nspec:\n  podSelector: {{}}\n  policyTypes: [Egress]\n  egress: [{{to: [{to}], ports: [{{port: 443}}]}}]\n"
+        );
+        let (loaded, out) = run_rule(&EgressToAnywhere, &text);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        out.into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn the_message_says_what_excepts_leave_out() {
+        assert_eq!(
+            messages("{ipBlock: {cidr: 0.0.0.0/0}}"),
+            ["egress rule allows every IPv4 address on 443/TCP"]
+        );
+        assert_eq!(
+            messages("{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}"),
+            ["egress rule allows every IPv4 address but one excepted range on 443/TCP"]
+        );
+        assert_eq!(
+            messages("{ipBlock: {cidr: '::/0', except: ['fd00::/8', 'fe80::/10']}}"),
+            ["egress rule allows every IPv6 address but 2 excepted ranges on 443/TCP"]
+        );
+        assert!(messages("{ipBlock: {cidr: 10.0.0.0/8}}").is_empty());
+    }
 }
