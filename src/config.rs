@@ -448,10 +448,15 @@ impl Cx<'_> {
         if path.is_file() {
             return Some(path);
         }
+        let (problem, label) = if path.is_dir() {
+            ("is a directory, not a file", "a directory")
+        } else {
+            ("does not exist", "no such file")
+        };
         self.error_help(
             at,
-            format!("{what} `{p}` does not exist"),
-            "no such file",
+            format!("{what} `{p}` {problem}"),
+            label,
             &format!(
                 "paths are relative to the directory of the configuration file; this one \
                  resolves to `{}`",
@@ -768,10 +773,14 @@ impl Settings {
             if path.is_file() {
                 settings.requirements.push(path.clone());
             } else {
-                errors.push(format!(
-                    "requirements file `{}` does not exist",
-                    path.display()
-                ));
+                let why = if path.is_dir() {
+                    "is a directory; name a requirements file"
+                } else if path.exists() {
+                    "is not a regular file"
+                } else {
+                    "does not exist"
+                };
+                errors.push(format!("requirements file `{}` {why}", path.display()));
             }
         }
         settings.requirements.dedup();

@@ -628,6 +628,15 @@ fn requirements_from_the_flag_and_the_configuration() {
         "{}",
         r.stderr
     );
+    let dir = tmp.path().to_str().expect("utf-8");
+    let r = run(check().args(["--no-config", "--requirements", dir, shop]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("is a directory; name a requirements file"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -348,3 +348,18 @@ fn the_human_header_counts_characters() {
     let at = format!("uni.yaml:4:{col}]");
     assert!(stdout.contains(&at), "no `{at}` in {stdout}");
 }
+
+/// A node shared through YAML aliases is one node of the file: a finding
+/// about it is reported once, not once per rule that reuses it.
+#[test]
+fn findings_through_aliases_are_reported_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: t}\nspec:\n  podSelector: {}\n  ingress:\n    - from: [{podSelector: {matchLabels: {a: b}}}]\n      ports: &p [{port: 1}, {port: 2}, {port: 3}]\n    - {from: [{podSelector: {matchLabels: {a: c}}}], ports: *p}\n    - {from: [{podSelector: {matchLabels: {a: d}}}], ports: *p}\n";
+    std::fs::write(dir.path().join("alias.yaml"), text).expect("write");
+    let (_, diags) = check_json(&[dir.path().to_str().expect("utf-8")]);
+    let consecutive: Vec<_> = diags
+        .iter()
+        .filter(|d| d["rule"] == "consecutive-ports")
+        .collect();
+    assert_eq!(consecutive.len(), 1, "{diags:#?}");
+}

@@ -211,8 +211,9 @@ fn slashed(path: &Path) -> String {
 
 /// Puts findings in report order: file path, line, column, rule, message,
 /// then the rest of the primary span so that the order never depends on
-/// the order rules ran in.
-pub fn sort(diags: &mut [Diagnostic], sources: &Sources) {
+/// the order rules ran in. A finding reported twice over, label for label
+/// (a YAML alias puts one node in several rules), is kept once.
+pub fn sort(diags: &mut Vec<Diagnostic>, sources: &Sources) {
     diags.sort_by(|a, b| {
         let (la, lb) = (
             locate(sources, a.primary.span),
@@ -237,6 +238,7 @@ pub fn sort(diags: &mut [Diagnostic], sources: &Sources) {
                 lb.end_column,
             ))
     });
+    diags.dedup();
 }
 
 /// Renders sorted findings in `format`.

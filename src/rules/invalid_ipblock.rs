@@ -142,12 +142,13 @@ fn check_block(policy: &Policy, block: &IPBlock, path: &[Seg<'static>], out: &mu
         Ok(c) => c,
         Err(e) => {
             let (label, help) = parse_problem(&block.cidr, &e);
-            out.push(finding(
-                &["cidr".into()],
-                format!("`cidr` `{}` is not a CIDR", block.cidr),
-                &label,
-                help,
-            ));
+            let message = if block.cidr.is_empty() {
+                // Absent (typed decoding leaves it empty) or written empty.
+                "`ipBlock` has no `cidr`: it is required".to_string()
+            } else {
+                format!("`cidr` `{}` is not a CIDR", block.cidr)
+            };
+            out.push(finding(&["cidr".into()], message, &label, help));
             // Without the block's range the excepts cannot be judged.
             return;
         }
@@ -327,5 +328,12 @@ spec:
             ["`cidr` `10.0.0.0/33` is not a CIDR"]
         );
         assert!(messages("{cidr: '::/0', except: ['fd00::/8']}").is_empty());
+        for block in ["{}", "{cidr: ''}", "{except: [10.0.0.0/8]}"] {
+            assert_eq!(
+                messages(block),
+                ["`ipBlock` has no `cidr`: it is required"],
+                "{block}"
+            );
+        }
     }
 }

@@ -294,9 +294,14 @@ impl At<'_> {
                     Some(o) => format!("operators are case-sensitive: write `{o}`"),
                     None => "the operators are `In`, `NotIn`, `Exists` and `DoesNotExist`".into(),
                 };
+                let message = if op.is_empty() {
+                    "a `matchExpressions` entry needs an `operator`".to_string()
+                } else {
+                    format!("unknown selector operator `{op}`")
+                };
                 out.push(self.finding(
                     span_of("operator"),
-                    format!("unknown selector operator `{op}`"),
+                    message,
                     "not a label selector operator",
                     help,
                 ));
@@ -389,5 +394,31 @@ mod tests {
         for bad in ["web app", "-web", "web.", "a/b", "é", too_long.as_str()] {
             assert!(label_value_problem(bad).is_some(), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod operator_tests {
+    use crate::rules::walk::run_rule;
+
+    fn messages(expression: &str) -> Vec<String> {
+        let text = format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: shop}}\nspec:\n  podSelector:\n    matchExpressions: [{expression}]\n"
+        );
+        let (_, out) = run_rule(&super::InvalidSelector, &text);
+        out.into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn a_missing_operator_is_named_as_missing() {
+        assert_eq!(
+            messages("{key: app, values: [a]}"),
+            ["a `matchExpressions` entry needs an `operator`"]
+        );
+        assert_eq!(
+            messages("{key: app, operator: Inn, values: [a]}"),
+            ["unknown selector operator `Inn`"]
+        );
+        assert!(messages("{key: app, operator: In, values: [a]}").is_empty());
     }
 }
