@@ -114,6 +114,14 @@ fn is_float(text: &str) -> bool {
     mantissa_ok && exp_ok
 }
 
+/// The integer a float becomes on its way to the API server, if any: Go's
+/// `encoding/json` writes a finite float without a fraction and below 1e21
+/// in magnitude as plain digits, which decode into an integer field.
+fn json_integer(f: f64) -> Option<i64> {
+    const I64_BOUND: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    (f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 && f.abs() < I64_BOUND).then_some(f as i64)
+}
+
 /// A deserialization error with the span of the node it is about.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeError {
@@ -169,9 +177,16 @@ impl<'de> NodeDe<'de> {
                 Scalar::Null => visitor.visit_unit(),
                 Scalar::Bool(b) => visitor.visit_bool(b),
                 Scalar::Int(i) => visitor.visit_i64(i),
+                // sigs.k8s.io/yaml hands the API server JSON, and Go writes
+                // a float without a fraction below 1e21 as plain digits: a
+                // field of integer type reads `080`, `80.0` or `8e1` as 80.
                 // serde prints a float as Rust formats it (`1e99` becomes a
                 // hundred digits); say it as the user wrote it.
-                Scalar::Float(f) => visitor.visit_f64(f).map_err(|e: DeError| {
+                Scalar::Float(f) => match json_integer(f) {
+                    Some(i) => visitor.visit_i64(i),
+                    None => visitor.visit_f64(f),
+                }
+                .map_err(|e: DeError| {
                     let expected = e.message.rsplit_once("`, ").map_or("", |(_, rest)| rest);
                     DeError {
                         message: format!("invalid type: number `{text}`, {expected}"),
@@ -280,6 +295,18 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
+        // Go's encoding/json leaves a struct as it is for `null`: `spec:`
+        // with no value is the empty spec, as if the key were absent.
+        if self.scalar() == Some(Scalar::Null) {
+            let span = self.0.span;
+            let no_entries: &'de [(Node, Node)] = &[];
+            return visitor
+                .visit_map(Map {
+                    iter: no_entries.iter(),
+                    value: None,
+                })
+                .map_err(|e: DeError| e.at(span));
+        }
         self.deserialize_any(visitor)
     }
 
@@ -437,6 +464,51 @@ mod tests {
         assert_eq!(ports[1].port, Some(IntOrString::String("53".into())));
         assert_eq!(ports[2].port, Some(IntOrString::String("http".into())));
         assert_eq!(ports[2].end_port, Some(80));
+    }
+
+    #[test]
+    fn null_is_an_empty_object() {
+        // An optional field given `null` is absent, as a nil pointer in Go.
+        let s = spec("podSelector:\ningress:\n- from:\n  - podSelector: ~\n").unwrap();
+        assert_eq!(s.pod_selector, None);
+        let peer = &s.ingress.unwrap()[0].from.clone().unwrap()[0];
+        assert_eq!(peer.pod_selector, None);
+        // A struct given `null` is the empty struct, as in Go.
+        let root = parse_stream(FileId(0), "spec: ~\n")
+            .remove(0)
+            .root
+            .expect("root");
+        let root: &'static Node = Box::leak(Box::new(root));
+        let empty: NetworkPolicySpec = from_node(root.get("spec").expect("spec")).unwrap();
+        assert_eq!(empty, NetworkPolicySpec::default());
+    }
+
+    #[test]
+    fn floats_without_a_fraction_are_integers_to_the_api_server() {
+        let s = spec("podSelector: {}\ningress:\n- ports:\n  - port: 080\n  - port: 8e1\n  - port: 443.0\n    endPort: 1_000.0\n").unwrap();
+        let ports = s.ingress.unwrap()[0].ports.clone().unwrap();
+        let got: Vec<_> = ports.iter().map(|p| p.port.clone()).collect();
+        assert_eq!(
+            got,
+            [80, 80, 443].map(|p| Some(IntOrString::Int(p))).to_vec()
+        );
+        assert_eq!(ports[2].end_port, Some(1000));
+        // A fraction, or a value JSON writes with an exponent, stays a float
+        // that no integer field takes.
+        for bad in ["80.5", "1e21", ".inf", ".nan"] {
+            let err = spec(&format!(
+                "podSelector: {{}}\ningress:\n- ports:\n  - port: {bad}\n"
+            ))
+            .unwrap_err();
+            assert!(
+                err.message.contains(&format!("`{bad}`")),
+                "{bad}: {}",
+                err.message
+            );
+        }
+        // A string field takes no number either way.
+        let err = spec("podSelector:\n  matchLabels:\n    version: 1.0\n").unwrap_err();
+        assert!(err.message.contains("`1.0`"), "{}", err.message);
     }
 
     #[test]
