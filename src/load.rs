@@ -746,7 +746,86 @@ fn unknown_key(node: &Node, path: &[PathSeg]) -> Option<(Span, String)> {
 fn meta(origin: &Origin, object: &str, strict: bool, out: &mut FileResult) -> Option<ObjectMeta> {
     match origin.node.get("metadata") {
         None => Some(ObjectMeta::default()),
-        Some(m) => decode(&origin.node, m, "metadata", object, strict, out),
+        Some(m) => {
+            let meta = decode(&origin.node, m, "metadata", object, strict, out)?;
+            check_metadata(origin, m, object, out);
+            Some(meta)
+        }
+    }
+}
+
+/// Checks the name, namespace and labels as the API server validates every
+/// object's metadata. It rejects an object that breaks them; the object is
+/// still analysed here, as netpol-analyzer does, since a bad name or label
+/// is most often a typo whose fix changes no connection.
+fn check_metadata(origin: &Origin, metadata: &Node, object: &str, out: &mut FileResult) {
+    use crate::rules::invalid_selector::{
+        dns_label_problem, label_key_problem, label_value_problem, subdomain_problem,
+    };
+    let mut report = |node: &Node, message: String, label: &str, help: &str| {
+        out.diagnostics.push(
+            Diagnostic::new(codes::INVALID_FIELD, Severity::Error, node.span, message)
+                .label(label)
+                .help(format!(
+                    "the API server rejects this object: {help}; it is analysed as written"
+                ))
+                .object(object.to_string()),
+        );
+    };
+    // Quoted as Rust escapes them: the text may hold control characters.
+    let shown = |s: &str| s.escape_debug().to_string();
+    if let Some(node) = metadata.get("name")
+        && let Some(name) = node.as_str().filter(|n| !n.is_empty())
+    {
+        // A namespace's name is a DNS label; the other kinds read here
+        // (policies, workloads, pods, custom resources) take a subdomain.
+        let problem = if origin.kind == "Namespace" {
+            dns_label_problem(name)
+        } else {
+            subdomain_problem(name)
+        };
+        if let Some(problem) = problem {
+            report(
+                node,
+                format!("`metadata.name` `{}` {problem}", shown(name)),
+                "not a valid name",
+                "names are lowercase letters, digits, `-` (and `.` except in namespace names)",
+            );
+        }
+    }
+    if let Some(node) = metadata.get("namespace")
+        && let Some(namespace) = node.as_str().filter(|n| !n.is_empty())
+        && let Some(problem) = dns_label_problem(namespace)
+    {
+        report(
+            node,
+            format!("`metadata.namespace` `{}` {problem}", shown(namespace)),
+            "not a valid namespace name",
+            "namespace names are lowercase letters, digits and `-`, at most 63",
+        );
+    }
+    if let Some(labels) = metadata.get("labels").and_then(Node::as_map) {
+        for (key, value) in labels {
+            let (Some(k), Some(v)) = (key.as_str(), value.as_str()) else {
+                continue;
+            };
+            if let Some(problem) = label_key_problem(k) {
+                report(
+                    key,
+                    format!("label key `{}`: {problem}", shown(k)),
+                    "not a valid label key",
+                    "label keys are an optional DNS subdomain and `/`, then a name",
+                );
+            }
+            if let Some(problem) = label_value_problem(v) {
+                report(
+                    value,
+                    format!("label value `{}`: {problem}", shown(v)),
+                    "not a valid label value",
+                    "label values are at most 63 letters, digits, `-`, `_` and `.`",
+                );
+            }
+        }
     }
 }
 
@@ -1107,6 +1186,36 @@ spec:
                 (Some("proxy"), 15001, Protocol::Udp)
             ]
         );
+    }
+
+    #[test]
+    fn names_namespaces_and_labels_the_api_server_rejects_are_reported() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: My_Policy, namespace: shop}\nspec: {podSelector: {}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a.b, labels: {'a b': c, team: 'x y'}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: Foo_Bar, labels: {app: web}}\nspec: {containers: [{name: c}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: good.name-1, namespace: shop, labels: {example.com/tier: front}}\nspec: {podSelector: {}}\n";
+        let l = one(text);
+        let found: Vec<(String, &str)> = l
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let (start, _) = l.sources.range(d.primary.span);
+                let at = &text[d.primary.span.start as usize..d.primary.span.end as usize];
+                assert_eq!(d.rule, "invalid-field");
+                (format!("{}:{}", start.line, start.column), at)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("3:18".to_string(), "My_Policy"),
+                ("8:18".to_string(), "a.b"),
+                ("8:32".to_string(), "'a b'"),
+                ("8:48".to_string(), "'x y'"),
+                ("12:34".to_string(), "Foo_Bar"),
+            ]
+        );
+        // Reported, and still analysed as written.
+        assert_eq!(l.cluster.policies.len(), 2);
+        assert_eq!(l.cluster.workloads[0].namespace, "Foo_Bar");
+        assert!(l.cluster.namespaces.iter().any(|n| n.name == "a.b"));
     }
 
     #[test]

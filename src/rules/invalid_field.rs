@@ -7,7 +7,7 @@ use crate::rules::RuleMeta;
 pub static META: RuleMeta = RuleMeta {
     name: crate::load::codes::INVALID_FIELD,
     default_severity: Severity::Error,
-    summary: "a NetworkPolicy has an unknown field or a value of the wrong type",
+    summary: "an unknown field, a value of the wrong type, or a name or label the API server rejects",
     doc: DOC,
 };
 
@@ -19,6 +19,14 @@ type (a list where a mapping is expected, `port: [80]`), at the field itself.
 A policy with a wrong type cannot be decoded and is left out of the analysis;
 a policy with an unknown field is analysed without it, as a lenient API server
 would store it.
+
+It also reports, in every object read (policies, namespaces, workloads,
+pods and operator resources), the metadata the API server validates: a
+`metadata.name` that is not a DNS subdomain (a DNS label for a Namespace),
+a `metadata.namespace` that is not a DNS label, and label keys and values
+that are not valid labels (`My_Policy`, `a b`, a 70-character namespace).
+Such an object is still analysed as written, as netpol-analyzer does: the
+fix is most often a rename that changes no connection.
 
 ## Why it matters
 

@@ -163,8 +163,20 @@ fn is_label_text(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// Why a string is not a DNS-1123 subdomain (the prefix of a label key).
-fn subdomain_problem(s: &str) -> Option<&'static str> {
+/// Why a string is not a DNS-1123 label (a namespace name), or `None`.
+pub fn dns_label_problem(s: &str) -> Option<&'static str> {
+    if s.len() > 63 {
+        return Some("is longer than 63 characters");
+    }
+    if s.contains('.') {
+        return Some("holds a `.`, which a DNS label cannot");
+    }
+    subdomain_problem(s)
+}
+
+/// Why a string is not a DNS-1123 subdomain (the prefix of a label key, the
+/// name of most objects).
+pub fn subdomain_problem(s: &str) -> Option<&'static str> {
     if s.is_empty() {
         return Some("is empty");
     }
