@@ -9,7 +9,7 @@ use crate::model::policy::{Direction, Policy};
 use crate::model::{NamespaceSel, Peer, Selector};
 use crate::report::{Diagnostic, Severity};
 use crate::rules::support::{
-    named_namespaces, namespaces_with_workloads, pods_hint, requires_a_label,
+    named_namespaces, namespaces_with_workloads, pods_hint, requires_a_label, unmodelled_label_note,
 };
 use crate::rules::{Context, Rule, RuleMeta};
 use crate::source::yaml::Seg;
@@ -120,8 +120,11 @@ Namespaces that workloads or policies live in but that no Namespace object
 defines are assumed to carry only their name label. When the input holds only
 some of the cluster's namespaces, a label selector meant for a namespace
 defined elsewhere is reported; select it by name, or include its Namespace
-object. Pods created by operators from custom resources are not modelled
-yet. A selector the API server would reject is left to `invalid-selector`.
+object. Pods created by operators are modelled only for the custom
+resources of the operator tables. A `podSelector` requiring a label that
+controllers set on each pod (`statefulset.kubernetes.io/pod-name`, ...) is
+reported, with a help saying the cluster's pods may match it. A selector
+the API server would reject is left to `invalid-selector`.
 
 ## References
 
@@ -306,8 +309,9 @@ impl<'a> Scope<'a> {
         )
         .label(format!("selects `{pods}`"))
         .help(format!(
-            "as written the peer allows nothing; {}",
-            pods_hint(self.cx, namespaces)
+            "as written the peer allows nothing; {}{}",
+            pods_hint(self.cx, namespaces),
+            unmodelled_label_note(pods).unwrap_or_default()
         ))
         .object(at.policy.object())
     }

@@ -2,7 +2,7 @@
 //! pod of its namespace.
 
 use crate::report::{Diagnostic, Severity};
-use crate::rules::support::{namespaces_with_workloads, pods_hint};
+use crate::rules::support::{namespaces_with_workloads, pods_hint, unmodelled_label_note};
 use crate::rules::{Context, Rule, RuleMeta};
 
 pub static META: RuleMeta = RuleMeta {
@@ -139,9 +139,14 @@ spec:
 
 The input may show only part of a namespace (one chart of several): a
 policy written for pods defined elsewhere is reported. Pods created by
-operators from custom resources are not modelled yet, so a policy for them
-is reported when the namespace also has ordinary workloads. A selector the
-API server would reject is left to `invalid-selector`.
+operators are modelled only for the custom resources of the operator tables
+(the README's "Pods created by operators"); a policy for the pods of other
+operators is reported when the namespace also has ordinary workloads.
+Labels that controllers set on each pod with values the manifests cannot
+show (`statefulset.kubernetes.io/pod-name`, `pod-template-hash`, ...) are
+not modelled: a selector requiring one is reported, and the help says that
+the cluster's pods may match it. A selector the API server would reject is
+left to `invalid-selector`.
 
 ## References
 
@@ -180,11 +185,45 @@ impl Rule for SelectorMatchesNothing {
                 )
                 .label(format!("selects `{}`", policy.selector))
                 .help(format!(
-                    "the policy has no effect; {}",
-                    pods_hint(cx, &[ns])
+                    "the policy has no effect; {}{}",
+                    pods_hint(cx, &[ns]),
+                    unmodelled_label_note(&policy.selector).unwrap_or_default()
                 ))
                 .object(policy.object()),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::walk::run_rule;
+
+    fn help(selector: &str) -> Vec<String> {
+        let text = format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: redis, namespace: db}}\nspec:\n  template:\n    metadata: {{labels: {{app: redis}}}}\n    spec: {{containers: [{{name: c}}]}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: db}}\nspec:\n  podSelector: {selector}\n"
+        );
+        let (_, out) = run_rule(&super::SelectorMatchesNothing, &text);
+        out.into_iter()
+            .map(|d| d.help.unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn labels_controllers_set_per_pod_are_named_in_the_help() {
+        let found = help("{matchLabels: {statefulset.kubernetes.io/pod-name: redis-0}}");
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].contains("`statefulset.kubernetes.io/pod-name` is set on each pod by the StatefulSet controller"),
+            "{found:?}"
+        );
+        let found = help("{matchLabels: {app: cache}}");
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].contains("set on each pod"), "{found:?}");
+        // Requiring the label be absent is no mystery: such pods are modelled.
+        assert!(
+            help("{matchExpressions: [{key: pod-template-hash, operator: DoesNotExist}]}")
+                .is_empty()
+        );
     }
 }

@@ -71,6 +71,44 @@ pub fn pods_hint(cx: &Context<'_>, namespaces: &[usize]) -> String {
     text
 }
 
+/// Labels that controllers or the API server set on each pod, with values
+/// the manifests cannot show, and who sets them. The model leaves them out
+/// (README, "What is modelled"), so a selector that requires one matches no
+/// pod of the input, though it may match pods in the cluster.
+const UNMODELLED_POD_LABELS: [(&str, &str); 7] = [
+    (
+        "statefulset.kubernetes.io/pod-name",
+        "the StatefulSet controller",
+    ),
+    ("apps.kubernetes.io/pod-index", "the StatefulSet controller"),
+    ("pod-template-hash", "the Deployment controller"),
+    (
+        "controller-revision-hash",
+        "the StatefulSet and DaemonSet controllers",
+    ),
+    ("controller-uid", "the Job controller"),
+    ("batch.kubernetes.io/controller-uid", "the Job controller"),
+    (
+        "batch.kubernetes.io/job-completion-index",
+        "the Job controller",
+    ),
+];
+
+/// When `pods` requires a label the model leaves out, says so: the
+/// selector may well match pods in the cluster.
+pub fn unmodelled_label_note(pods: &Selector) -> Option<String> {
+    pods.requirements.iter().find_map(|r| {
+        if !matches!(r.op, Op::In(_) | Op::Exists) {
+            return None;
+        }
+        let (key, who) = UNMODELLED_POD_LABELS.iter().find(|(k, _)| *k == r.key)?;
+        Some(format!(
+            "; `{key}` is set on each pod by {who}, which the manifests do not show, \
+             so the cluster's pods may match where the input's cannot"
+        ))
+    })
+}
+
 fn labels_text(w: &Workload) -> String {
     if w.labels.is_empty() {
         return "no labels".into();

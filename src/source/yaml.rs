@@ -246,6 +246,21 @@ fn scan_issue(file: FileId, text: &str, err: &ScanError) -> YamlIssue {
     if message.is_empty() {
         message = err.to_string();
     }
+    // The scanner stops after the tabs it objects to: point at the tabs.
+    let (start, end) = if message.contains("tab") {
+        let tabs = text[..start]
+            .bytes()
+            .rev()
+            .take_while(|&b| b == b'\t')
+            .count();
+        if tabs > 0 {
+            (start - tabs, start)
+        } else {
+            (start, end)
+        }
+    } else {
+        (start, end)
+    };
     YamlIssue {
         span: Span::new(file, start, end),
         message,
