@@ -119,15 +119,38 @@ pub fn discover(inputs: &[Input]) -> (Vec<Input>, Vec<(String, String)>) {
     files.sort();
     files.dedup();
     // One file named twice under different paths (`.` and `./a.yaml`, a
-    // relative and an absolute path, a symbolic link next to its target)
-    // is read once, under the first of its paths in sorted order.
-    let mut seen = std::collections::HashSet::new();
-    files.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    // relative and an absolute path, a symbolic or hard link next to its
+    // target) is read once, under the first of its paths in sorted order.
+    let mut seen = HashSet::new();
+    files.retain(|p| seen.insert(FileIdentity::of(p)));
     let mut out: Vec<Input> = files.into_iter().map(Input::Path).collect();
     if stdin {
         out.push(Input::Stdin);
     }
     (out, errors)
+}
+
+/// What makes two paths the same file: its device and inode where the
+/// platform has them (hard links included), else its canonical path. A
+/// path that cannot be examined stands for itself; reading it reports why.
+#[derive(PartialEq, Eq, Hash)]
+enum FileIdentity {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> Self {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(m) = std::fs::metadata(path) {
+                return FileIdentity::Inode(m.dev(), m.ino());
+            }
+        }
+        FileIdentity::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+    }
 }
 
 /// The path a walk error is about (the looping link, the unreadable entry)
@@ -744,87 +767,125 @@ fn unknown_key(node: &Node, path: &[PathSeg]) -> Option<(Span, String)> {
 }
 
 fn meta(origin: &Origin, object: &str, strict: bool, out: &mut FileResult) -> Option<ObjectMeta> {
-    match origin.node.get("metadata") {
-        None => Some(ObjectMeta::default()),
-        Some(m) => {
-            let meta = decode(&origin.node, m, "metadata", object, strict, out)?;
-            check_metadata(origin, m, object, out);
-            Some(meta)
-        }
-    }
+    let node = origin.node.get("metadata");
+    let meta = match node {
+        None => ObjectMeta::default(),
+        Some(m) => decode(&origin.node, m, "metadata", object, strict, out)?,
+    };
+    check_metadata(origin, node, object, out);
+    Some(meta)
 }
 
-/// Checks the name, namespace and labels as the API server validates every
-/// object's metadata. It rejects an object that breaks them; the object is
-/// still analysed here, as netpol-analyzer does, since a bad name or label
-/// is most often a typo whose fix changes no connection.
-fn check_metadata(origin: &Origin, metadata: &Node, object: &str, out: &mut FileResult) {
-    use crate::rules::invalid_selector::{
-        dns_label_problem, label_key_problem, label_value_problem, subdomain_problem,
+/// An `invalid-field` error about metadata the API server rejects. The
+/// object is still analysed as written, as netpol-analyzer does: a bad
+/// name or label is most often a typo whose fix changes no connection.
+fn metadata_error(
+    span: Span,
+    message: String,
+    label: &str,
+    help: &str,
+    object: &str,
+) -> Diagnostic {
+    Diagnostic::new(codes::INVALID_FIELD, Severity::Error, span, message)
+        .label(label)
+        .help(format!(
+            "the API server rejects this object: {help}; it is analysed as written"
+        ))
+        .object(object.to_string())
+}
+
+/// Quoted as Rust escapes it: the text may hold control characters.
+fn shown(s: &str) -> String {
+    s.escape_debug().to_string()
+}
+
+/// Checks the name and namespace as the API server validates every
+/// object's metadata, and the labels (see [`check_labels`]).
+fn check_metadata(origin: &Origin, metadata: Option<&Node>, object: &str, out: &mut FileResult) {
+    use crate::rules::invalid_selector::{dns_label_problem, subdomain_problem};
+    let text = |key: &str| {
+        metadata
+            .and_then(|m| m.get(key))
+            .and_then(|n| n.as_str().filter(|t| !t.is_empty()).map(|t| (n, t)))
     };
-    let mut report = |node: &Node, message: String, label: &str, help: &str| {
-        out.diagnostics.push(
-            Diagnostic::new(codes::INVALID_FIELD, Severity::Error, node.span, message)
-                .label(label)
-                .help(format!(
-                    "the API server rejects this object: {help}; it is analysed as written"
-                ))
-                .object(object.to_string()),
-        );
-    };
-    // Quoted as Rust escapes them: the text may hold control characters.
-    let shown = |s: &str| s.escape_debug().to_string();
-    if let Some(node) = metadata.get("name")
-        && let Some(name) = node.as_str().filter(|n| !n.is_empty())
-    {
-        // A namespace's name is a DNS label; the other kinds read here
-        // (policies, workloads, pods, custom resources) take a subdomain.
-        let problem = if origin.kind == "Namespace" {
-            dns_label_problem(name)
-        } else {
-            subdomain_problem(name)
-        };
-        if let Some(problem) = problem {
-            report(
-                node,
-                format!("`metadata.name` `{}` {problem}", shown(name)),
-                "not a valid name",
-                "names are lowercase letters, digits, `-` (and `.` except in namespace names)",
-            );
+    match text("name") {
+        Some((node, name)) => {
+            // A namespace's name is a DNS label; the other kinds read here
+            // (policies, workloads, pods, custom resources) take a subdomain.
+            let problem = if origin.kind == "Namespace" {
+                dns_label_problem(name)
+            } else {
+                subdomain_problem(name)
+            };
+            if let Some(problem) = problem {
+                out.diagnostics.push(metadata_error(
+                    node.span,
+                    format!("`metadata.name` `{}` {problem}", shown(name)),
+                    "not a valid name",
+                    "names are lowercase letters, digits, `-` (and `.` except in namespace names)",
+                    object,
+                ));
+            }
         }
+        None if text("generateName").is_none() => {
+            let span = match metadata {
+                Some(m) => m.span,
+                None => origin.node.span,
+            };
+            out.diagnostics.push(metadata_error(
+                span,
+                format!("{} has no `metadata.name`", origin.kind),
+                "no name",
+                "every object needs `metadata.name` (or `generateName`)",
+                object,
+            ));
+        }
+        None => {}
     }
-    if let Some(node) = metadata.get("namespace")
-        && let Some(namespace) = node.as_str().filter(|n| !n.is_empty())
+    if let Some((node, namespace)) = text("namespace")
         && let Some(problem) = dns_label_problem(namespace)
     {
-        report(
-            node,
+        out.diagnostics.push(metadata_error(
+            node.span,
             format!("`metadata.namespace` `{}` {problem}", shown(namespace)),
             "not a valid namespace name",
             "namespace names are lowercase letters, digits and `-`, at most 63",
-        );
+            object,
+        ));
     }
-    if let Some(labels) = metadata.get("labels").and_then(Node::as_map) {
-        for (key, value) in labels {
-            let (Some(k), Some(v)) = (key.as_str(), value.as_str()) else {
-                continue;
-            };
-            if let Some(problem) = label_key_problem(k) {
-                report(
-                    key,
-                    format!("label key `{}`: {problem}", shown(k)),
-                    "not a valid label key",
-                    "label keys are an optional DNS subdomain and `/`, then a name",
-                );
-            }
-            if let Some(problem) = label_value_problem(v) {
-                report(
-                    value,
-                    format!("label value `{}`: {problem}", shown(v)),
-                    "not a valid label value",
-                    "label values are at most 63 letters, digits, `-`, `_` and `.`",
-                );
-            }
+    if let Some(m) = metadata {
+        check_labels(m, object, out);
+    }
+}
+
+/// Checks the label keys and values under `metadata` (an object's, or a pod
+/// template's) as the API server validates them.
+fn check_labels(metadata: &Node, object: &str, out: &mut FileResult) {
+    use crate::rules::invalid_selector::{label_key_problem, label_value_problem};
+    let Some(labels) = metadata.get("labels").and_then(Node::as_map) else {
+        return;
+    };
+    for (key, value) in labels {
+        let (Some(k), Some(v)) = (key.as_str(), value.as_str()) else {
+            continue;
+        };
+        if let Some(problem) = label_key_problem(k) {
+            out.diagnostics.push(metadata_error(
+                key.span,
+                format!("label key `{}`: {problem}", shown(k)),
+                "not a valid label key",
+                "label keys are an optional DNS subdomain and `/`, then a name",
+                object,
+            ));
+        }
+        if let Some(problem) = label_value_problem(v) {
+            out.diagnostics.push(metadata_error(
+                value.span,
+                format!("label value `{}`: {problem}", shown(v)),
+                "not a valid label value",
+                "label values are at most 63 letters, digits, `-`, `_` and `.`",
+                object,
+            ));
         }
     }
 }
@@ -859,6 +920,7 @@ fn load_policy(origin: Origin, out: &mut FileResult) {
             None => return,
         },
     };
+    check_peers(&origin.node, &spec, &object, out);
     let name = metadata.name.clone().unwrap_or_default();
     out.policies.push(Policy::compile(
         name,
@@ -866,6 +928,50 @@ fn load_policy(origin: Origin, out: &mut FileResult) {
         spec,
         origin,
     ));
+}
+
+/// A peer names pods (`podSelector`, `namespaceSelector` or both) or an
+/// `ipBlock`, never both and never nothing: the API server rejects such a
+/// policy. The policy is still analysed, the peer matching nothing.
+fn check_peers(root: &Node, spec: &NetworkPolicySpec, object: &str, out: &mut FileResult) {
+    let ingress = spec.ingress.iter().flatten().map(|r| r.from.as_deref());
+    let egress = spec.egress.iter().flatten().map(|r| r.to.as_deref());
+    let rules = (ingress.map(|p| ("ingress", "from", p)))
+        .enumerate()
+        .chain(egress.map(|p| ("egress", "to", p)).enumerate());
+    for (i, (dir, key, peers)) in rules {
+        for (j, peer) in peers.into_iter().flatten().enumerate() {
+            let pods = peer.pod_selector.is_some() || peer.namespace_selector.is_some();
+            let (message, label) = match (peer.ip_block.is_some(), pods) {
+                (false, false) => (
+                    "a peer names nothing: it needs `podSelector`, `namespaceSelector` or `ipBlock`",
+                    "empty peer",
+                ),
+                (true, true) => (
+                    "a peer with `ipBlock` cannot also have `podSelector` or `namespaceSelector`",
+                    "ipBlock and selectors in one peer",
+                ),
+                _ => continue,
+            };
+            let path = [
+                Seg::Key("spec"),
+                Seg::Key(dir),
+                i.into(),
+                Seg::Key(key),
+                j.into(),
+            ];
+            let span = root.at(&path).map_or(root.span, |n| n.span);
+            out.diagnostics.push(
+                Diagnostic::new(codes::INVALID_FIELD, Severity::Error, span, message)
+                    .label(label)
+                    .help(
+                        "the API server rejects this policy; write the pods and the addresses \
+                         as separate peers of the list (the peer matches nothing here)",
+                    )
+                    .object(object.to_string()),
+            );
+        }
+    }
 }
 
 fn load_namespace(origin: Origin, out: &mut FileResult) {
@@ -960,12 +1066,7 @@ fn manual_selector(job: &Node) -> bool {
 
 fn load_workload(origin: Origin, out: &mut FileResult) {
     out.objects += 1;
-    let name = origin
-        .node
-        .at(&["metadata".into(), "name".into()])
-        .and_then(Node::as_str)
-        .unwrap_or("?");
-    let object = format!("{} {name}", origin.kind);
+    let object = format!("{} {}", origin.kind, object_name(&origin.node));
     let Some(metadata) = meta(&origin, &object, false, out) else {
         return;
     };
@@ -998,6 +1099,9 @@ fn load_workload(origin: Origin, out: &mut FileResult) {
     } else {
         let template = match origin.node.at(template_path(&kind)) {
             Some(t) => {
+                if let Some(m) = t.get("metadata") {
+                    check_labels(m, &object, out);
+                }
                 decode::<PodTemplateSpec>(&origin.node, t, "pod template", &object, false, out)
             }
             None => None,
@@ -1216,6 +1320,62 @@ spec:
         assert_eq!(l.cluster.policies.len(), 2);
         assert_eq!(l.cluster.workloads[0].namespace, "Foo_Bar");
         assert!(l.cluster.namespaces.iter().any(|n| n.name == "a.b"));
+    }
+
+    #[test]
+    fn peers_the_api_server_rejects_are_reported() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n  ingress: [{from: [{}, {podSelector: {}}]}]\n  egress: [{to: [{ipBlock: ~}, {ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}, {ipBlock: {cidr: 10.0.0.0/8}}]}]\n";
+        let l = one(text);
+        let found: Vec<(&str, &str)> = l
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let at = &text[d.primary.span.start as usize..d.primary.span.end as usize];
+                (d.primary.message.as_str(), at)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("empty peer", "{}"),
+                ("empty peer", "{ipBlock: ~}"),
+                (
+                    "ipBlock and selectors in one peer",
+                    "{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}"
+                ),
+            ]
+        );
+        assert_eq!(l.cluster.policies.len(), 1);
+    }
+
+    #[test]
+    fn objects_need_a_name_and_templates_valid_labels() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {namespace: shop}\nspec: {podSelector: {}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {generateName: web-, namespace: shop}\nspec: {containers: [{name: c}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: web, 'bad key': 'bad value'}}\n    spec: {containers: [{name: c}]}\n";
+        let l = one(text);
+        let found: Vec<(&str, Option<&str>, &str)> = l
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let at = &text[d.primary.span.start as usize..d.primary.span.end as usize];
+                (d.primary.message.as_str(), d.object.as_deref(), at)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("no name", Some("NetworkPolicy shop/?"), "{namespace: shop}"),
+                (
+                    "not a valid label key",
+                    Some("Deployment shop/web"),
+                    "'bad key'"
+                ),
+                (
+                    "not a valid label value",
+                    Some("Deployment shop/web"),
+                    "'bad value'"
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -506,6 +506,8 @@ fn a_file_named_twice_is_read_once() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "deny.yaml", CLEAN);
     let canonical = std::fs::canonicalize(&file).unwrap();
+    #[cfg(unix)]
+    std::fs::hard_link(&file, dir.path().join("hard.yaml")).unwrap();
     let json = |args: &[&std::ffi::OsStr]| -> serde_json::Value {
         let out = check()
             .current_dir(dir.path())
@@ -520,6 +522,7 @@ fn a_file_named_twice_is_read_once() {
         vec![".".as_ref(), "deny.yaml".as_ref()],
         vec!["./deny.yaml".as_ref(), canonical.as_os_str()],
         vec![dir.path().as_os_str(), ".".as_ref()],
+        vec!["deny.yaml".as_ref(), "hard.yaml".as_ref()],
     ] {
         let out = json(&args);
         assert_eq!(out["diagnostics"], serde_json::json!([]), "{args:?}");

@@ -168,14 +168,22 @@ impl<'a> Report<'a> {
         let long = self.labels.iter().any(|l| {
             let start = l.offset().min(text.len());
             let end = (l.offset() + l.len()).clamp(start, text.len());
-            let first = text[..start]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1);
-            let last = text[end..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(text.len(), |i| end + i);
+            // The label's lines and the context line on each side, which
+            // miette draws too.
+            let line_start = |at: usize| {
+                text[..at]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1)
+            };
+            let line_end = |at: usize| {
+                text[at..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(text.len(), |i| at + i)
+            };
+            let first = line_start(line_start(start).saturating_sub(1));
+            let last = line_end((line_end(end) + 1).min(text.len()));
             text[first..last]
                 .split(|&b| b == b'\n')
                 .any(|line| line.len() > MAX_DRAWN_LINE)
@@ -184,8 +192,15 @@ impl<'a> Report<'a> {
             return;
         }
         let loc = locate(sources, at);
+        // The label of the located span says what is there.
+        let said = self
+            .labels
+            .iter()
+            .find(|l| l.offset() == at.start as usize)
+            .and_then(|l| l.label())
+            .map_or(String::new(), |l| format!(": {l}"));
         self.message = format!(
-            "{}\n  at {}:{}:{} (the line is too long to show)",
+            "{}\n  at {}:{}:{}{said} (the line is too long to show)",
             self.message, loc.file, loc.line, loc.column
         );
         self.source = None;
