@@ -342,13 +342,8 @@ fn the_human_header_counts_characters() {
     std::fs::write(&file, text).expect("write");
     let line = text.lines().nth(3).expect("line 4");
     let col = line[..line.find("0}").expect("port")].chars().count() + 1;
-    let out = bin()
-        .arg("check")
-        .arg(&file)
-        .args(["--select", "invalid-port-range"])
-        .output()
-        .expect("runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (code, stdout) = human_check_of_ports(&file);
+    assert_eq!(code, Some(1), "{stdout}");
     let at = format!("uni.yaml:4:{col}]");
     assert!(stdout.contains(&at), "no `{at}` in {stdout}");
 }
@@ -382,14 +377,23 @@ fn long_context_lines_are_not_drawn() {
     );
     let file = dir.path().join("wide.yaml");
     std::fs::write(&file, &text).expect("write");
+    let (code, stdout) = human_check_of_ports(&file);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("wide.yaml:7:"), "{stdout}");
+    assert!(stdout.len() < 4_000, "{} bytes: {stdout}", stdout.len());
+}
+
+/// `check FILE --select invalid-port-range` in the human format: exit code
+/// and output.
+fn human_check_of_ports(file: &Path) -> (Option<i32>, String) {
     let out = bin()
         .arg("check")
-        .arg(&file)
+        .arg(file)
         .args(["--select", "invalid-port-range"])
         .output()
         .expect("runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("wide.yaml:7:"), "{stdout}");
-    assert!(stdout.len() < 4_000, "{} bytes: {stdout}", stdout.len());
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
