@@ -4,7 +4,7 @@
 use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
 
 use crate::model::Peer;
-use crate::model::ip::{Cidr, Family};
+use crate::model::ip::{Cidr, Family, IpSet};
 use crate::model::policy::{Direction, Policy};
 use crate::report::Diagnostic;
 use crate::source::Span;
@@ -96,14 +96,33 @@ fn finding(
     };
     let blocks = catch_all_blocks(policy, dir, i, peers, typed_peers);
     let (first, rest) = blocks.split_first()?;
+    // What the rule's blocks together leave out of each family with a
+    // catch-all: one block's excepts may be allowed again by another peer.
+    let reach: Vec<String> = [Family::V4, Family::V6]
+        .into_iter()
+        .filter(|f| blocks.iter().any(|b| b.family == *f))
+        .map(|family| {
+            let mut allowed = IpSet::empty(family);
+            for peer in peers {
+                if let Peer::IpBlock { set } = peer
+                    && set.family() == family
+                {
+                    allowed = allowed.union(set);
+                }
+            }
+            let but = match IpSet::all(family).difference(&allowed).ranges().len() {
+                0 => String::new(),
+                1 => " but one excepted range".to_string(),
+                n => format!(" but {n} excepted ranges"),
+            };
+            format!("every {} address{but}", family_name(family))
+        })
+        .collect();
     let mut d = Diagnostic::new(
         meta.name,
         meta.default_severity,
         first.span,
-        format!(
-            "{what} rule allows every {} address{} on {ports}",
-            first.family, first.but
-        ),
+        format!("{what} rule allows {} on {ports}", reach.join(" and ")),
     )
     .label(first.label.clone());
     for other in rest {
@@ -116,10 +135,15 @@ fn finding(
 struct CatchAll {
     /// The `cidr` value.
     span: Span,
-    family: &'static str,
-    /// What the block's `except` entries leave out, for the message.
-    but: String,
+    family: Family,
     label: String,
+}
+
+fn family_name(family: Family) -> &'static str {
+    match family {
+        Family::V4 => "IPv4",
+        Family::V6 => "IPv6",
+    }
 }
 
 /// Every ipBlock peer of a rule that covers a whole address family
@@ -152,10 +176,7 @@ fn catch_all_blocks(
         if !cidr.is_catch_all() {
             continue;
         }
-        let family = match cidr.family {
-            Family::V4 => "IPv4",
-            Family::V6 => "IPv6",
-        };
+        let family = family_name(cidr.family);
         let excepts = block.except.as_deref().unwrap_or_default();
         let label = if excepts.is_empty() {
             format!("`{}` is every {family} address", block.cidr)
@@ -174,15 +195,9 @@ fn catch_all_blocks(
             "ipBlock".into(),
             "cidr".into(),
         ]);
-        let but = match excepts.len() {
-            0 => String::new(),
-            1 => " but one excepted range".to_string(),
-            n => format!(" but {n} excepted ranges"),
-        };
         out.push(CatchAll {
             span,
-            family,
-            but,
+            family: cidr.family,
             label,
         });
     }
@@ -218,5 +233,26 @@ mod tests {
             ["egress rule allows every IPv6 address but 2 excepted ranges on 443/TCP"]
         );
         assert!(messages("{ipBlock: {cidr: 10.0.0.0/8}}").is_empty());
+        // Another peer allows the excepted range again; nested and repeated
+        // excepts leave one range out.
+        assert_eq!(
+            messages(
+                "{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}, {ipBlock: {cidr: 10.0.0.0/8}}"
+            ),
+            ["egress rule allows every IPv4 address on 443/TCP"]
+        );
+        assert_eq!(
+            messages("{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8, 10.1.0.0/16, 10.0.0.0/8]}}"),
+            ["egress rule allows every IPv4 address but one excepted range on 443/TCP"]
+        );
+        // Both families are named.
+        assert_eq!(
+            messages(
+                "{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}, {ipBlock: {cidr: '::/0'}}"
+            ),
+            [
+                "egress rule allows every IPv4 address but one excepted range and every IPv6 address on 443/TCP"
+            ]
+        );
     }
 }

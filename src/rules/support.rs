@@ -75,7 +75,7 @@ pub fn pods_hint(cx: &Context<'_>, namespaces: &[usize]) -> String {
 /// the manifests cannot show, and who sets them. The model leaves them out
 /// (README, "What is modelled"), so a selector that requires one matches no
 /// pod of the input, though it may match pods in the cluster.
-const UNMODELLED_POD_LABELS: [(&str, &str); 7] = [
+const UNMODELLED_POD_LABELS: [(&str, &str); 8] = [
     (
         "statefulset.kubernetes.io/pod-name",
         "the StatefulSet controller",
@@ -86,6 +86,7 @@ const UNMODELLED_POD_LABELS: [(&str, &str); 7] = [
         "controller-revision-hash",
         "the StatefulSet and DaemonSet controllers",
     ),
+    ("pod-template-generation", "the DaemonSet controller"),
     ("controller-uid", "the Job controller"),
     ("batch.kubernetes.io/controller-uid", "the Job controller"),
     (

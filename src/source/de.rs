@@ -234,7 +234,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         // A string field takes only scalars that resolve to strings: Kubernetes
-        // rejects `name: yes` or `version: 1.10` in a string field.
+        // rejects `name: yes` or `version: 1.10` in a string field. `null`
+        // leaves a Go string empty (`labels: {tier: }` is the value "").
+        if self.scalar() == Some(Scalar::Null) {
+            return visitor.visit_borrowed_str("");
+        }
         self.deserialize_any(visitor)
     }
 
@@ -473,6 +477,10 @@ mod tests {
         assert_eq!(s.pod_selector, None);
         let peer = &s.ingress.unwrap()[0].from.clone().unwrap()[0];
         assert_eq!(peer.pod_selector, None);
+        // A string given `null` is empty, as in Go.
+        let s = spec("podSelector:\n  matchLabels: {tier: }\n").unwrap();
+        let labels = s.pod_selector.and_then(|p| p.match_labels).unwrap();
+        assert_eq!(labels.get("tier").map(String::as_str), Some(""));
         // A struct given `null` is the empty struct, as in Go.
         let root = parse_stream(FileId(0), "spec: ~\n")
             .remove(0)
