@@ -246,17 +246,18 @@ fn scan_issue(file: FileId, text: &str, err: &ScanError) -> YamlIssue {
     if message.is_empty() {
         message = err.to_string();
     }
-    // The scanner stops after the tabs it objects to: point at the tabs.
+    // The scanner reports a tab where it stops, after the tab or at the
+    // token before it: point at the tab itself.
     let (start, end) = if message.contains("tab") {
-        let tabs = text[..start]
+        let before = text[..start]
             .bytes()
             .rev()
             .take_while(|&b| b == b'\t')
             .count();
-        if tabs > 0 {
-            (start - tabs, start)
-        } else {
-            (start, end)
+        match (before, indentation_tab(text, start)) {
+            (1.., _) => (start - before, start),
+            (0, Some(tab)) => (tab, tab + 1),
+            (0, None) => (start, end),
         }
     } else {
         (start, end)
@@ -267,6 +268,22 @@ fn scan_issue(file: FileId, text: &str, err: &ScanError) -> YamlIssue {
         kind: YamlIssueKind::Syntax,
         related: None,
     }
+}
+
+/// The first tab in the indentation of the line holding `at` or of the two
+/// lines after it.
+fn indentation_tab(text: &str, at: usize) -> Option<usize> {
+    let mut line = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    for _ in 0..3 {
+        let indent = text[line..]
+            .bytes()
+            .take_while(|&b| b == b' ' || b == b'\t');
+        if let Some(i) = indent.clone().position(|b| b == b'\t') {
+            return Some(line + i);
+        }
+        line += text[line..].find('\n')? + 1;
+    }
+    None
 }
 
 fn char_to_byte(text: &str, index: usize) -> usize {
