@@ -802,7 +802,7 @@ fn shown(s: &str) -> String {
 /// Checks the name and namespace as the API server validates every
 /// object's metadata, and the labels (see [`check_labels`]).
 fn check_metadata(origin: &Origin, metadata: Option<&Node>, object: &str, out: &mut FileResult) {
-    use crate::rules::invalid_selector::{dns_label_problem, subdomain_problem};
+    use crate::model::names::{dns_label_problem, subdomain_problem};
     let text = |key: &str| {
         metadata
             .and_then(|m| m.get(key))
@@ -861,7 +861,7 @@ fn check_metadata(origin: &Origin, metadata: Option<&Node>, object: &str, out: &
 /// Checks the label keys and values under `metadata` (an object's, or a pod
 /// template's) as the API server validates them.
 fn check_labels(metadata: &Node, object: &str, out: &mut FileResult) {
-    use crate::rules::invalid_selector::{label_key_problem, label_value_problem};
+    use crate::model::names::{label_key_problem, label_value_problem};
     let Some(labels) = metadata.get("labels").and_then(Node::as_map) else {
         return;
     };
@@ -1292,6 +1292,11 @@ spec:
         );
     }
 
+    /// The text a finding's primary span covers.
+    fn written<'t>(text: &'t str, d: &Diagnostic) -> &'t str {
+        &text[d.primary.span.start as usize..d.primary.span.end as usize]
+    }
+
     #[test]
     fn names_namespaces_and_labels_the_api_server_rejects_are_reported() {
         let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: My_Policy, namespace: shop}\nspec: {podSelector: {}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a.b, labels: {'a b': c, team: 'x y'}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: Foo_Bar, labels: {app: web}}\nspec: {containers: [{name: c}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: good.name-1, namespace: shop, labels: {example.com/tier: front}}\nspec: {podSelector: {}}\n";
@@ -1301,7 +1306,7 @@ spec:
             .iter()
             .map(|d| {
                 let (start, _) = l.sources.range(d.primary.span);
-                let at = &text[d.primary.span.start as usize..d.primary.span.end as usize];
+                let at = written(text, d);
                 assert_eq!(d.rule, "invalid-field");
                 (format!("{}:{}", start.line, start.column), at)
             })
@@ -1330,7 +1335,7 @@ spec:
             .diagnostics
             .iter()
             .map(|d| {
-                let at = &text[d.primary.span.start as usize..d.primary.span.end as usize];
+                let at = written(text, d);
                 (d.primary.message.as_str(), at)
             })
             .collect();
@@ -1356,7 +1361,7 @@ spec:
             .diagnostics
             .iter()
             .map(|d| {
-                let at = &text[d.primary.span.start as usize..d.primary.span.end as usize];
+                let at = written(text, d);
                 (d.primary.message.as_str(), d.object.as_deref(), at)
             })
             .collect();

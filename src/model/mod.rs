@@ -4,6 +4,7 @@
 //! any field of it. Built by [`crate::load`]; read-only afterwards.
 
 pub mod ip;
+pub mod names;
 pub mod policy;
 pub mod ports;
 pub mod selector;

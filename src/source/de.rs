@@ -115,11 +115,13 @@ fn is_float(text: &str) -> bool {
 }
 
 /// The integer a float becomes on its way to the API server, if any: Go's
-/// `encoding/json` writes a finite float without a fraction and below 1e21
-/// in magnitude as plain digits, which decode into an integer field.
+/// `encoding/json` writes a float without a fraction and below 1e21 in
+/// magnitude as plain digits, which decode into an integer field. Past
+/// 2^63 no integer field takes them, so the bound is that of `i64` (it also
+/// turns away infinities and NaN).
 fn json_integer(f: f64) -> Option<i64> {
     const I64_BOUND: f64 = 9_223_372_036_854_775_808.0; // 2^63
-    (f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 && f.abs() < I64_BOUND).then_some(f as i64)
+    (f.fract() == 0.0 && f.abs() < I64_BOUND).then_some(f as i64)
 }
 
 /// A deserialization error with the span of the node it is about.
