@@ -942,14 +942,17 @@ fn check_peers(root: &Node, spec: &NetworkPolicySpec, object: &str, out: &mut Fi
     for (i, (dir, key, peers)) in rules {
         for (j, peer) in peers.into_iter().flatten().enumerate() {
             let pods = peer.pod_selector.is_some() || peer.namespace_selector.is_some();
-            let (message, label) = match (peer.ip_block.is_some(), pods) {
+            let (message, label, fix) = match (peer.ip_block.is_some(), pods) {
                 (false, false) => (
                     "a peer names nothing: it needs `podSelector`, `namespaceSelector` or `ipBlock`",
                     "empty peer",
+                    "name the pods (`podSelector`, `namespaceSelector`) or the addresses \
+                     (`ipBlock`) the rule is for, or remove the peer",
                 ),
                 (true, true) => (
                     "a peer with `ipBlock` cannot also have `podSelector` or `namespaceSelector`",
                     "ipBlock and selectors in one peer",
+                    "write the pods and the addresses as separate peers of the list",
                 ),
                 _ => continue,
             };
@@ -964,10 +967,10 @@ fn check_peers(root: &Node, spec: &NetworkPolicySpec, object: &str, out: &mut Fi
             out.diagnostics.push(
                 Diagnostic::new(codes::INVALID_FIELD, Severity::Error, span, message)
                     .label(label)
-                    .help(
-                        "the API server rejects this policy; write the pods and the addresses \
-                         as separate peers of the list (the peer matches nothing here)",
-                    )
+                    .help(format!(
+                        "the API server rejects this policy: {fix} (here the peer matches \
+                         nothing)"
+                    ))
                     .object(object.to_string()),
             );
         }

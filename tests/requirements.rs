@@ -426,6 +426,9 @@ requirements:
     to: {namespace: b}
     ports: []
     expect: allow
+  - from: {namespaceSelector: {matchLabels: {'bad key': x, tier: 'a b'}}}
+    to: {namespace: b, podSelector: {matchExpressions: [{key: -k, operator: Exists}]}}
+    expect: deny
 ";
     let mut sources = Sources::default();
     let (reqs, diags) = load_requirements_text("bad.yaml", text, &mut sources);
@@ -443,6 +446,9 @@ requirements:
         "10:49 `except` entry `11.0.0.0/8` is not inside `10.0.0.0/8`",
         "13:78 `podSelector`: unknown operator `Equals`",
         "15:12 `ports` is empty",
+        "17:46 `namespaceSelector`: the name part of a label key must begin",
+        "17:66 `namespaceSelector`: a label value must begin",
+        "18:63 `podSelector`: the name part of a label key must begin",
     ];
     assert_eq!(got.len(), expected.len(), "{got:#?}");
     for (g, want) in got.iter().zip(expected) {

@@ -62,7 +62,7 @@ fn issues<'a>(diags: &'a [Diagnostic], sources: &Sources, cwd: Option<&Path>) ->
             let at = locate(sources, d.primary.span);
             let path = match artifact(at.file, cwd) {
                 a @ (Artifact::Relative(_) | Artifact::Outside(_)) => a.display(),
-                Artifact::Stdin => "-".to_string(),
+                Artifact::NoFile(_) => "-".to_string(),
             };
             let key = format!("{}\0{}\0{}\0{}", d.rule, path, at.line, d.message);
             let n = seen.entry(key.clone()).or_insert(0);

@@ -140,8 +140,10 @@ pub enum Artifact {
     /// Outside it: absolute and normalised (or as given when the working
     /// directory is unknown).
     Outside(PathBuf),
-    /// Standard input, which has no path.
-    Stdin,
+    /// Input that is no file, named in angle brackets: standard input
+    /// (`<stdin>`) or a requirements profile built into the tool
+    /// (`<profile NAME>`).
+    NoFile(String),
 }
 
 /// Resolves a display path (see [`Location::file`]) against `cwd`, the
@@ -149,9 +151,10 @@ pub enum Artifact {
 /// path that reaches the working directory through a link counts as
 /// outside.
 pub fn artifact(file: &str, cwd: Option<&Path>) -> Artifact {
-    // The loader names standard input this way (`load::read_input`).
-    if file == "<stdin>" {
-        return Artifact::Stdin;
+    // The loader names standard input `<stdin>` (`load::read_input`), and
+    // bundled profiles are `<profile NAME>` (`requirements::profile`).
+    if file.starts_with('<') && file.ends_with('>') {
+        return Artifact::NoFile(file.to_string());
     }
     let path = Path::new(file);
     let Some(cwd) = cwd else {
@@ -176,7 +179,7 @@ impl Artifact {
         match self {
             Artifact::Relative(p) => p.clone(),
             Artifact::Outside(p) => p.to_string_lossy().into_owned(),
-            Artifact::Stdin => "<stdin>".to_string(),
+            Artifact::NoFile(name) => name.clone(),
         }
     }
 }
@@ -344,7 +347,11 @@ mod tests {
             artifact("/repository/np.yaml", cwd),
             Artifact::Outside("/repository/np.yaml".into())
         );
-        assert_eq!(artifact("<stdin>", cwd), Artifact::Stdin);
+        assert_eq!(artifact("<stdin>", cwd), Artifact::NoFile("<stdin>".into()));
+        assert_eq!(
+            artifact("<profile redis-enterprise>", cwd),
+            Artifact::NoFile("<profile redis-enterprise>".into())
+        );
         assert_eq!(artifact("deploy/np.yaml", None), rel("deploy/np.yaml"));
         assert_eq!(
             artifact("../np.yaml", None),

@@ -377,13 +377,16 @@ fn artifact_location(file: &str, cwd: Option<&Path>) -> ArtifactLocation {
             uri_base_id: None,
             description: None,
         },
-        // Standard input has no URI; SARIF allows a location described in
-        // words instead.
-        Artifact::Stdin => ArtifactLocation {
+        // Standard input and bundled profiles have no URI; SARIF allows a
+        // location described in words instead.
+        Artifact::NoFile(name) => ArtifactLocation {
             uri: None,
             uri_base_id: None,
             description: Some(Text {
-                text: "standard input".to_string(),
+                text: match name.as_str() {
+                    "<stdin>" => "standard input".to_string(),
+                    other => other.trim_matches(['<', '>']).to_string(),
+                },
             }),
         },
     }

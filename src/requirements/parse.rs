@@ -17,6 +17,7 @@ use super::{
     API_VERSION, Endpoint, EndpointKind, Expect, KIND, NamespaceSpec, PortReq, Requirement,
 };
 use crate::model::ip::{Cidr, IpSet};
+use crate::model::names::{label_key_problem, label_value_problem};
 use crate::model::{PortSet, Protocol, Selector};
 use crate::report::{Diagnostic, Severity};
 use crate::source::de::{DeError, NodeDe, Scalar, resolve};
@@ -492,10 +493,34 @@ impl Cx {
                 return None;
             }
         };
+        // Keys and values spelt as no label can be: the selector could only
+        // ever match nothing.
+        let written = node
+            .get("matchLabels")
+            .and_then(Node::as_map)
+            .unwrap_or_default();
+        for (key, value) in written {
+            let (Some(k), Some(v)) = (key.as_str(), value.as_str()) else {
+                continue;
+            };
+            let problem = label_key_problem(k)
+                .map(|p| (key.span, p))
+                .or_else(|| label_value_problem(v).map(|p| (value.span, p)));
+            if let Some((span, problem)) = problem {
+                self.error(span, format!("`{field}`: {problem}"), "not a valid label");
+            }
+        }
         for (i, e) in sel.match_expressions.iter().flatten().enumerate() {
             let at = |key: &'static str| {
                 node.span_at(&["matchExpressions".into(), i.into(), key.into()])
             };
+            if let Some(problem) = label_key_problem(&e.key) {
+                self.error(
+                    at("key"),
+                    format!("`{field}`: {problem}"),
+                    "not a valid label key",
+                );
+            }
             let n = e.values.as_ref().map_or(0, Vec::len);
             let problem = match e.operator.as_str() {
                 "In" | "NotIn" if n == 0 => Some((
